@@ -1,0 +1,47 @@
+import type { Location } from '../core/diagnostic.ts';
+
+/** The kinds of provider adapters. `emulator` runs the embedded emulator and talks to it like `openai`. */
+export type ProviderType = 'emulator' | 'openai' | 'azure-sora1';
+
+/** How the `openai` / `azure-sora1` adapters authenticate. */
+export type AuthMode = 'api-key' | 'entra';
+
+export interface QuotaConfig {
+  /** Create, remix and extend requests allowed in any sliding 60 s window. */
+  readonly createsPerMinute: number;
+  /** Jobs queued or in progress at once. */
+  readonly maxInFlight: number;
+}
+
+export interface ProviderConfig {
+  /** The key under `providers:`. */
+  readonly name: string;
+  readonly type: ProviderType;
+  /** For `openai` / `azure-sora1`; `undefined` means OPENAI_BASE_URL or the SDK's default. */
+  readonly baseUrl: string | undefined;
+  readonly auth: AuthMode;
+  /** Model name -> deployment name sent as `model`. */
+  readonly deployments: Readonly<Record<string, string>>;
+  readonly quota: QuotaConfig;
+  /** Model name -> USD per second of generated video. A model not listed has an unknown price. */
+  readonly pricing: Readonly<Record<string, { readonly usdPerSecond: number }>>;
+  /** Emulator only: seconds of render time per second of video (emulator time). */
+  readonly renderSecondsPerSecond: number | undefined;
+  readonly location: Location;
+}
+
+export interface ProjectConfig {
+  /** Absolute path of `sora.config.yaml`, or `undefined` when none was found (built-in defaults). */
+  readonly path: string | undefined;
+  /** The folder paths in the project are relative to: the config's folder, else the manifest's. */
+  readonly root: string;
+  /** The provider chosen by `provider:` or `--provider`. */
+  readonly provider: ProviderConfig;
+  readonly providers: ReadonlyMap<string, ProviderConfig>;
+  /** Absolute. @default `<root>/out` */
+  readonly outDir: string;
+  /** Absolute. @default `<root>/.sora-build` */
+  readonly cacheDir: string;
+  /** Default manifest, absolute, from `manifest:`; else `<root>/storyboard.yaml`. */
+  readonly manifest: string;
+}
