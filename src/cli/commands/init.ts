@@ -1,0 +1,136 @@
+/**
+ * `sora-build init [DIR]`: scaffolds a project that builds out of the box, offline, against the embedded
+ * emulator: `sora.config.yaml`, a text-only starter `storyboard.yaml`, and the `.gitignore` lines for the
+ * cache and the output folder.
+ *
+ * It never overwrites: if either YAML file exists, nothing at all is written and the command exits 2 naming
+ * every file in the way (collect, then report once). An existing `.gitignore` only gains the lines it lacks.
+ */
+import { parseArgs } from 'node:util';
+import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { CliContext } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+
+export const CONFIG_TEMPLATE = `# sora-build project configuration: names providers, never secrets.
+version: 1
+provider: emulator              # --provider NAME overrides
+providers:
+  emulator:
+    type: emulator              # embedded, offline placeholder videos: free, good for checking timing
+  # openai:
+  #   type: openai              # OpenAI, Azure OpenAI v1 or a compatible gateway
+  #   base_url: https://RESOURCE.openai.azure.com/openai/v1/
+  #   auth: api-key             # reads AZURE_OPENAI_API_KEY or OPENAI_API_KEY from the environment
+  #   pricing: { sora-2: { usd_per_second: 0.10 } }
+out_dir: out
+cache_dir: .sora-build
+`;
+
+export const STORYBOARD_TEMPLATE = `# A starter storyboard. Build it with \`sora-build build\`; edit it under \`sora-build watch\`.
+version: 1
+defaults:
+  model: sora-2
+  size: 1280x720
+  seconds: 4
+vars:
+  look: 35mm film, golden hour, shallow depth of field
+shots:
+  harbor:
+    prompt: Wide establishing shot of a misty harbor at dawn, \${look}.
+  lighthouse:
+    prompt: Slow dolly-in on a lighthouse on a rocky point as the fog lifts, \${look}.
+  lighthouse-night:
+    remix_of: lighthouse
+    prompt: The same shot at night, the beam sweeping through light rain.
+`;
+
+/** Lines the scaffold needs in `.gitignore`: the cache is local, `out/` is rebuilt from the lockfile. */
+export const GITIGNORE_LINES: readonly string[] = ['.sora-build/', 'out/'];
+
+const HELP = `Usage: sora-build init [DIR]
+
+Scaffolds sora.config.yaml (emulator provider), a starter storyboard.yaml and the
+.gitignore lines .sora-build/ and out/ in DIR (default: the current folder).
+Never overwrites: exits 2 naming the files that already exist.
+`;
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    ctx.stderr.write(`sora-build init: ${(error as Error).message}\n\n${HELP}`);
+    return ExitCode.Usage;
+  }
+  if (parsed.values.help === true) {
+    ctx.stdout.write(HELP);
+    return ExitCode.Ok;
+  }
+  if (parsed.positionals.length > 1) {
+    ctx.stderr.write(`sora-build init: expected at most one folder, got ${parsed.positionals.length}\n`);
+    return ExitCode.Usage;
+  }
+  const dir = path.resolve(ctx.cwd, parsed.positionals[0] ?? '.');
+  const display = (name: string): string => path.relative(ctx.cwd, path.join(dir, name)) || name;
+
+  const files: readonly { name: string; contents: string }[] = [
+    { name: 'sora.config.yaml', contents: CONFIG_TEMPLATE },
+    { name: 'storyboard.yaml', contents: STORYBOARD_TEMPLATE },
+  ];
+  const existing: string[] = [];
+  for (const f of files) if (await exists(path.join(dir, f.name))) existing.push(display(f.name));
+  if (existing.length > 0) {
+    ctx.stderr.write(
+      `sora-build init: refusing to overwrite ${existing.map((e) => `'${e}'`).join(' and ')}; nothing was written\n`,
+    );
+    return ExitCode.Usage;
+  }
+
+  await mkdir(dir, { recursive: true });
+  for (const f of files) {
+    // `wx` fails if the file appeared since the check: never overwrite, even in a race.
+    await writeFile(path.join(dir, f.name), f.contents, { flag: 'wx' });
+    ctx.stdout.write(`created ${display(f.name)}\n`);
+  }
+
+  const gitignorePath = path.join(dir, '.gitignore');
+  const current = (await exists(gitignorePath)) ? await readFile(gitignorePath, 'utf8') : undefined;
+  const missing = missingIgnoreLines(current ?? '');
+  if (missing.length > 0) {
+    const prefix = current === undefined || current === '' || current.endsWith('\n') ? '' : '\n';
+    await writeFile(gitignorePath, `${current ?? ''}${prefix}${missing.join('\n')}\n`);
+    ctx.stdout.write(
+      `${current === undefined ? 'created' : 'updated'} ${display('.gitignore')} (${missing.join(', ')})\n`,
+    );
+  }
+  const inDir = path.relative(ctx.cwd, dir);
+  ctx.stdout.write(
+    `\nNext:${inDir === '' ? '' : ` cd ${inDir} &&`} sora-build build   # placeholder videos from the embedded emulator\n`,
+  );
+  return ExitCode.Ok;
+}
+
+/**
+ * The scaffold's lines that `.gitignore` does not already cover. A line counts as present in its usual
+ * spellings (`out`, `out/`, `/out`, `/out/`), so an existing project is not given duplicates.
+ */
+export function missingIgnoreLines(gitignore: string): string[] {
+  const present = new Set(
+    gitignore
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.replace(/^\//, '').replace(/\/$/, '')),
+  );
+  return GITIGNORE_LINES.filter((l) => !present.has(l.replace(/\/$/, '')));
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

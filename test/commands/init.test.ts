@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runCli, withTempDir } from './cli-harness.ts';
+import { CONFIG_TEMPLATE, STORYBOARD_TEMPLATE, missingIgnoreLines } from '../../src/cli/commands/init.ts';
+
+describe('sora-build init', () => {
+  it('scaffolds config, storyboard and .gitignore in an empty folder', async () => {
+    await withTempDir(async (dir) => {
+      const r = await runCli(['init'], { cwd: dir });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(
+        'created sora.config.yaml\ncreated storyboard.yaml\ncreated .gitignore (.sora-build/, out/)\n\n' +
+          'Next: sora-build build   # placeholder videos from the embedded emulator\n',
+      );
+      expect((await readdir(dir)).sort()).toEqual(['.gitignore', 'sora.config.yaml', 'storyboard.yaml']);
+      expect(await readFile(path.join(dir, 'sora.config.yaml'), 'utf8')).toBe(CONFIG_TEMPLATE);
+      expect(await readFile(path.join(dir, 'storyboard.yaml'), 'utf8')).toBe(STORYBOARD_TEMPLATE);
+      expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('.sora-build/\nout/\n');
+    });
+  });
+
+  it('scaffolds into a named folder, creating it', async () => {
+    await withTempDir(async (dir) => {
+      const r = await runCli(['init', 'films/promo'], { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('created films/promo/storyboard.yaml\n');
+      expect(r.stdout).toContain('Next: cd films/promo && sora-build build');
+      expect((await readdir(path.join(dir, 'films/promo'))).sort()).toEqual([
+        '.gitignore',
+        'sora.config.yaml',
+        'storyboard.yaml',
+      ]);
+    });
+  });
+
+  it('refuses to overwrite, naming every file in the way, and writes nothing', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'storyboard.yaml'), 'mine\n');
+      await writeFile(path.join(dir, 'sora.config.yaml'), 'mine too\n');
+      const r = await runCli(['init'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        "sora-build init: refusing to overwrite 'sora.config.yaml' and 'storyboard.yaml'; nothing was written\n",
+      );
+      expect(await readFile(path.join(dir, 'storyboard.yaml'), 'utf8')).toBe('mine\n');
+      expect((await readdir(dir)).sort()).toEqual(['sora.config.yaml', 'storyboard.yaml']);
+    });
+  });
+
+  it('refuses when only one of the files exists, leaving the folder untouched', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'sora.config.yaml'), 'mine\n');
+      const r = await runCli(['init'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("'sora.config.yaml'");
+      expect(r.stderr).not.toContain('storyboard');
+      expect(await readdir(dir)).toEqual(['sora.config.yaml']);
+    });
+  });
+
+  it('appends only the missing lines to an existing .gitignore', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, '.gitignore'), 'node_modules\n/out'); // no trailing newline
+      await mkdir(path.join(dir, 'refs'));
+      const r = await runCli(['init'], { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('updated .gitignore (.sora-build/)\n');
+      expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules\n/out\n.sora-build/\n');
+    });
+  });
+
+  it('leaves a .gitignore that already has both lines byte-identical', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, '.gitignore'), 'out/\n.sora-build\n');
+      const r = await runCli(['init'], { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain('.gitignore');
+      expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('out/\n.sora-build\n');
+    });
+  });
+
+  it('rejects unknown options with exit 2', async () => {
+    await withTempDir(async (dir) => {
+      const r = await runCli(['init', '--force'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("Unknown option '--force'");
+      expect(await readdir(dir)).toEqual([]);
+    });
+  });
+
+  it.each([
+    ['', ['.sora-build/', 'out/']],
+    ['# out/\n', ['.sora-build/', 'out/']],
+    ['/.sora-build/\nout\n', []],
+    ['outputs/\n', ['.sora-build/', 'out/']],
+  ])('missingIgnoreLines(%j)', (text, expected) => {
+    expect(missingIgnoreLines(text)).toEqual(expected);
+  });
+});
