@@ -1,0 +1,394 @@
+import type { Clock } from '../core/clock.ts';
+import { asVideoId, type VideoId } from '../core/brand.ts';
+import type { ProviderFamily } from '../config/capabilities.ts';
+import {
+  errorFromNetwork,
+  errorFromResponse,
+  parseErrorBody,
+  sanitizeCause,
+  type ErrorContext,
+} from './map-provider-error.ts';
+import { withReadRetries } from './read-retry.ts';
+import type { SecretRedactor } from './redact.ts';
+import type { ProviderAuth } from './resolve-auth.ts';
+import {
+  ProviderError,
+  type ContentVariant,
+  type CreateRequest,
+  type Download,
+  type ListOptions,
+  type RemoteStatus,
+  type RemoteVideo,
+  type VideoProvider,
+} from './types.ts';
+
+export interface AzureSora1ProviderOptions {
+  /** The config name (`providers.<name>`). */
+  readonly name: string;
+  /** `https://RESOURCE.openai.azure.com/openai/v1/` (with or without the trailing slash). */
+  readonly baseUrl: string;
+  readonly auth: ProviderAuth;
+  /** Model name -> deployment name sent as `model` (Sora 1 requires a deployment name). */
+  readonly deployments: Readonly<Record<string, string>>;
+  readonly clock: Clock;
+  readonly redactor: SecretRedactor;
+  /**
+   * Per-request time limit until the response headers arrive.
+   * @default 120_000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Waits before each retry of a read, in clock milliseconds; the length is the number of retries.
+   * @default [500, 2000]
+   */
+  readonly readRetryDelaysMs?: readonly number[];
+  /** @default 'preview' (every Sora 1 call is documented with it) */
+  readonly apiVersion?: string;
+}
+
+/** The wire shape of `VideoGenerationJob` (azure-sora1-contract.md section 3), as far as we read it. */
+interface SoraJob {
+  readonly id: string;
+  readonly status: string;
+  readonly created_at: number;
+  readonly finished_at?: number | null;
+  readonly expires_at?: number | null;
+  readonly generations?: readonly { readonly id: string }[];
+  readonly prompt?: string;
+  readonly model?: string;
+  readonly n_seconds?: number;
+  readonly width?: number;
+  readonly height?: number;
+  readonly failure_reason?: string | null;
+}
+
+interface SoraJobList {
+  readonly data?: readonly SoraJob[];
+  readonly has_more?: boolean;
+  readonly last_id?: string | null;
+}
+
+/**
+ * Azure OpenAI's Sora 1 "video generation jobs" API (`/video/generations/jobs`, `api-version=preview`) over
+ * plain fetch: the openai SDK has no client for it.
+ *
+ * Id mapping: the VideoId is the **job** id (`task_…`): it is what create returns, what the journal stores
+ * and what retrieve, list and delete take. Sora 1 serves bytes per *generation*, so `download` first reads
+ * the job and fetches `generations[0]` (we always ask for one variant, `n_variants: 1`).
+ *
+ * Status mapping: `preprocessing`/`queued` -> queued, `running`/`processing` -> in_progress,
+ * `succeeded` -> completed, `failed`/`cancelled` -> failed (with `failure_reason` as the error code).
+ * Sora 1 has no progress figure, so `progress` is null. Remix and extend do not exist in this API.
+ *
+ * Retries as in OpenAIProvider: create is sent once, reads are retried on the clock.
+ */
+export class AzureSora1Provider implements VideoProvider {
+  readonly name: string;
+  readonly family: ProviderFamily = 'azure-sora1';
+  readonly #options: AzureSora1ProviderOptions;
+  readonly #base: string;
+
+  constructor(options: AzureSora1ProviderOptions) {
+    this.name = options.name;
+    this.#options = options;
+    this.#base = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  async create(request: CreateRequest, signal?: AbortSignal): Promise<RemoteVideo> {
+    const [width, height] = parseSize(this.name, request.size);
+    const model = this.#deployment(request.model);
+    const fields = {
+      prompt: request.prompt,
+      model,
+      width,
+      height,
+      n_seconds: request.seconds,
+      n_variants: 1,
+    };
+    const ref = request.inputReference;
+    let body: FormData | string;
+    const headers: Record<string, string> = {};
+    if (ref === undefined) {
+      body = JSON.stringify(fields);
+      headers['content-type'] = 'application/json';
+    } else {
+      // Multipart: scalars as strings, `inpaint_items` as one JSON-encoded field naming the `files` part.
+      const form = new FormData();
+      for (const [key, value] of Object.entries(fields)) form.append(key, String(value));
+      const item = { frame_index: 0, type: 'image', file_name: ref.filename };
+      form.append('inpaint_items', JSON.stringify([item]));
+      form.append('files', new Blob([ref.bytes], { type: ref.mime }), ref.filename);
+      body = form;
+    }
+    const response = await this.#send(
+      'create',
+      signal,
+      'POST',
+      '/video/generations/jobs',
+      {},
+      { body, headers },
+    );
+    return toRemoteVideo(await this.#json<SoraJob>('create', response, signal));
+  }
+
+  remix(parent: VideoId, _prompt: string, _signal?: AbortSignal): Promise<RemoteVideo> {
+    return Promise.reject(this.#unsupported(`remix of ${parent}`, 'remix_of'));
+  }
+
+  extend(parent: VideoId, _prompt: string, _seconds: number, _signal?: AbortSignal): Promise<RemoteVideo> {
+    return Promise.reject(this.#unsupported(`extend of ${parent}`, 'extend_of'));
+  }
+
+  async retrieve(id: VideoId, signal?: AbortSignal): Promise<RemoteVideo> {
+    return toRemoteVideo(await this.#getJob(id, signal));
+  }
+
+  async *list(options: ListOptions = {}, signal?: AbortSignal): AsyncIterable<RemoteVideo> {
+    // Sora 1 lists newest first and has no `order` parameter; `limit` is required by the spec.
+    let after: string | undefined;
+    for (;;) {
+      const query: Record<string, string> = { limit: String(options.limit ?? 10) };
+      if (after !== undefined) query['after'] = after;
+      const page = await this.#readJson<SoraJobList>('list', signal, 'GET', '/video/generations/jobs', query);
+      const jobs = page.data ?? [];
+      for (const job of jobs) yield toRemoteVideo(job);
+      const last = page.last_id ?? jobs.at(-1)?.id;
+      if (page.has_more !== true || jobs.length === 0 || last === undefined || last === null) return;
+      after = last;
+    }
+  }
+
+  async delete(id: VideoId, signal?: AbortSignal): Promise<void> {
+    const path = `/video/generations/jobs/${encodeURIComponent(id)}`;
+    await withReadRetries(async (attempt) => {
+      try {
+        const response = await this.#send(`delete ${id}`, signal, 'DELETE', path, {});
+        await response.body?.cancel();
+      } catch (error) {
+        // A retry after a lost response finds the job already gone: that is the outcome we wanted.
+        if (attempt > 0 && error instanceof ProviderError && error.kind === 'not-found') return;
+        throw error;
+      }
+    }, this.#retryOptions(signal));
+  }
+
+  async download(id: VideoId, variant: ContentVariant, signal?: AbortSignal): Promise<Download> {
+    if (variant === 'spritesheet') {
+      throw new ProviderError({
+        kind: 'invalid-request',
+        message: `${this.name}: Azure Sora 1 has no spritesheet for ${id} (only video and thumbnail)`,
+        delivered: 'no',
+      });
+    }
+    const job = await this.#getJob(id, signal);
+    const generation = job.generations?.[0]?.id;
+    if (job.status !== 'succeeded' || generation === undefined) {
+      throw new ProviderError({
+        kind: 'invalid-request',
+        message: `${this.name}: download ${variant} of ${id}: the job is ${job.status} and has no generation to download`,
+        status: 200,
+        delivered: 'yes',
+      });
+    }
+    const gen = encodeURIComponent(generation);
+    const path =
+      variant === 'video'
+        ? `/video/generations/${gen}/content/video`
+        : `/video/generations/${gen}/content/thumbnail`;
+    const query: Record<string, string> = variant === 'video' ? { quality: 'high' } : {};
+    const response = await withReadRetries(
+      () => this.#send(`download ${variant} of ${id}`, signal, 'GET', path, query),
+      this.#retryOptions(signal),
+    );
+    if (response.body === null) {
+      throw new ProviderError({
+        kind: 'server',
+        message: `${this.name}: download ${variant} of ${id}: the response had no body`,
+        status: response.status,
+        delivered: 'yes',
+      });
+    }
+    const length = response.headers.get('content-length');
+    return {
+      body: response.body,
+      contentLength: length !== null && /^\d+$/.test(length) ? Number(length) : null,
+      contentType: response.headers.get('content-type'),
+    };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  #getJob(id: VideoId, signal: AbortSignal | undefined): Promise<SoraJob> {
+    return this.#readJson<SoraJob>(
+      `retrieve ${id}`,
+      signal,
+      'GET',
+      `/video/generations/jobs/${encodeURIComponent(id)}`,
+      {},
+    );
+  }
+
+  #readJson<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    method: string,
+    path: string,
+    query: Record<string, string>,
+  ): Promise<T> {
+    return withReadRetries(async () => {
+      const response = await this.#send(operation, signal, method, path, query);
+      return this.#json<T>(operation, response, signal);
+    }, this.#retryOptions(signal));
+  }
+
+  #retryOptions(signal: AbortSignal | undefined) {
+    return {
+      clock: this.#options.clock,
+      signal,
+      ...(this.#options.readRetryDelaysMs !== undefined ? { delaysMs: this.#options.readRetryDelaysMs } : {}),
+    };
+  }
+
+  /**
+   * One HTTP exchange; a 2xx response is returned with its body unread, anything else is a ProviderError.
+   * Under Entra ID a 401 is repeated once with a fresh token (the server refused without acting).
+   */
+  async #send(
+    operation: string,
+    signal: AbortSignal | undefined,
+    method: string,
+    path: string,
+    query: Record<string, string>,
+    init: { body?: FormData | string; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
+    const url = new URL(this.#base + path);
+    url.searchParams.set('api-version', this.#options.apiVersion ?? 'preview');
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    const { auth } = this.#options;
+    for (let tokenRetry = 0; ; tokenRetry++) {
+      const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+      if (auth.mode === 'api-key') headers['api-key'] = auth.apiKey;
+      else headers['authorization'] = `Bearer ${await auth.tokens.getToken()}`;
+      const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 120_000);
+      const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method,
+          headers,
+          ...(init.body !== undefined ? { body: init.body } : {}),
+          signal: combined,
+        });
+      } catch (error) {
+        if (signal?.aborted === true) throw signal.reason;
+        throw errorFromNetwork(this.#context(operation, signal), error, timeout.aborted);
+      }
+      if (response.ok) return response;
+      const text = await response.text().catch(() => '');
+      const parsed = parseErrorBody(safeJson(text));
+      const error = errorFromResponse(this.#context(operation, signal), response.status, response.headers, {
+        ...parsed,
+        message: parsed.message ?? (text.trim() === '' ? undefined : text.trim().slice(0, 500)),
+      });
+      if (auth.mode === 'entra' && tokenRetry === 0 && response.status === 401) {
+        auth.tokens.invalidate();
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  async #json<T>(operation: string, response: Response, signal: AbortSignal | undefined): Promise<T> {
+    try {
+      return (await response.json()) as T;
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      // The server answered 2xx (and, for create, started the job) but the body was lost or garbled.
+      throw new ProviderError({
+        kind: 'server',
+        message: this.#options.redactor.redact(`${this.name}: ${operation}: unreadable response body`),
+        status: response.status,
+        delivered: 'yes',
+        cause: sanitizeCause(error, this.#options.redactor),
+      });
+    }
+  }
+
+  #deployment(model: string): string {
+    return Object.hasOwn(this.#options.deployments, model) ? this.#options.deployments[model]! : model;
+  }
+
+  #unsupported(operation: string, option: string): ProviderError {
+    return new ProviderError({
+      kind: 'invalid-request',
+      message: `${this.name}: ${operation}: Azure Sora 1 supports neither remix nor extend; \`${option}\` needs an \`openai\` provider (Sora 2)`,
+      delivered: 'no',
+    });
+  }
+
+  #context(operation: string, signal: AbortSignal | undefined): ErrorContext {
+    return {
+      provider: this.name,
+      operation,
+      redactor: this.#options.redactor,
+      now: this.#options.clock.now(),
+      signal,
+    };
+  }
+}
+
+const STATUS: Readonly<Record<string, RemoteStatus>> = {
+  preprocessing: 'queued',
+  queued: 'queued',
+  running: 'in_progress',
+  processing: 'in_progress',
+  succeeded: 'completed',
+  failed: 'failed',
+  cancelled: 'failed',
+};
+
+/** A Sora 1 job as a RemoteVideo (see the class comment for the mapping). */
+export function toRemoteVideo(job: SoraJob): RemoteVideo {
+  // An unknown status is treated as still running, so the poller keeps asking rather than giving up.
+  const status = STATUS[job.status] ?? 'in_progress';
+  const failed = status === 'failed';
+  const reason = job.failure_reason ?? (job.status === 'cancelled' ? 'cancelled' : 'unknown');
+  return {
+    id: asVideoId(job.id),
+    status,
+    progress: null,
+    createdAt: job.created_at * 1000,
+    completedAt: job.finished_at === null || job.finished_at === undefined ? null : job.finished_at * 1000,
+    expiresAt: job.expires_at === null || job.expires_at === undefined ? null : job.expires_at * 1000,
+    model: job.model ?? '',
+    size: `${job.width ?? 0}x${job.height ?? 0}`,
+    seconds: job.n_seconds ?? 0,
+    prompt: job.prompt ?? null,
+    remixedFrom: null,
+    error: failed ? { code: reason, message: `the job ${job.status} (${reason})` } : null,
+    pollAfterMs: null,
+  };
+}
+
+function parseSize(provider: string, size: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(size);
+  if (m === null) {
+    throw new ProviderError({
+      kind: 'invalid-request',
+      message: `${provider}: expected size to look like WIDTHxHEIGHT, but was ${JSON.stringify(size)}`,
+      param: 'size',
+      delivered: 'no',
+    });
+  }
+  return [Number(m[1]), Number(m[2])];
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import type { TokenCredential } from '@azure/identity';
+import type { Clock } from '../core/clock.ts';
+import { unreachable } from '../core/unreachable.ts';
+import type { ProviderConfig } from '../config/types.ts';
+import { providerFamily } from '../config/capabilities.ts';
+import { AzureSora1Provider } from './azure-sora1-provider.ts';
+import { OpenAIProvider } from './openai-provider.ts';
+import { SecretRedactor } from './redact.ts';
+import { OPENAI_DEFAULT_BASE_URL, resolveAuth } from './resolve-auth.ts';
+import { ProviderError, type VideoProvider } from './types.ts';
+
+export interface CreateProviderOptions {
+  readonly config: ProviderConfig;
+  /** Read for OPENAI_BASE_URL, the API keys, OPENAI_ORG_ID / OPENAI_PROJECT_ID; never stored. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Read retries, token expiry, and the embedded emulator's time. */
+  readonly clock: Clock;
+  /** The project's `.sora-build/` folder (reserved for provider state; unused today). */
+  readonly cacheDir: string;
+  /** Replaces DefaultAzureCredential for `auth: entra` (tests). */
+  readonly credential?: TokenCredential;
+}
+
+/**
+ * Builds the adapter for a configured provider:
+ * - `openai`: the OpenAI Videos API through the official SDK (OpenAI, Azure v1, compatible gateways);
+ * - `azure-sora1`: Azure's Sora 1 video generation jobs API;
+ * - `emulator`: starts the embedded emulator on a loopback port with a random per-process key and talks to
+ *   it through the same `openai` adapter, so the offline default exercises the real path. Closing the
+ *   provider stops the emulator.
+ * Throws a ProviderError (`auth`, delivered `no`) when credentials are missing.
+ */
+export async function createProvider(options: CreateProviderOptions): Promise<VideoProvider> {
+  const { config, env, clock } = options;
+  const redactor = new SecretRedactor();
+  switch (config.type) {
+    case 'emulator': {
+      // Imported here so a build against a real service never loads the emulator (and its renderer).
+      const { startEmulator } = await import('../emulator/server.ts');
+      const apiKey = `emu-${randomBytes(24).toString('hex')}`;
+      redactor.add(apiKey);
+      const emulator = await startEmulator({
+        host: '127.0.0.1',
+        port: 0,
+        clock,
+        createsPerMinute: config.quota.createsPerMinute,
+        ...(config.renderSecondsPerSecond !== undefined
+          ? { renderSecondsPerSecond: config.renderSecondsPerSecond }
+          : {}),
+        apiKeys: [apiKey],
+      });
+      return new OpenAIProvider({
+        name: config.name,
+        family: providerFamily(config.type),
+        baseUrl: `${emulator.url}/v1`,
+        auth: { mode: 'api-key', apiKey, variable: 'the emulator key' },
+        deployments: config.deployments,
+        clock,
+        redactor,
+        onClose: () => emulator.close(),
+      });
+    }
+    case 'openai': {
+      const baseUrl = config.baseUrl ?? nonEmpty(env['OPENAI_BASE_URL']) ?? OPENAI_DEFAULT_BASE_URL;
+      const auth = await resolveAuth({
+        config,
+        env,
+        clock,
+        baseUrl,
+        redactor,
+        credential: options.credential,
+      });
+      return new OpenAIProvider({
+        name: config.name,
+        family: providerFamily(config.type),
+        baseUrl,
+        auth,
+        deployments: config.deployments,
+        clock,
+        redactor,
+        organization: nonEmpty(env['OPENAI_ORG_ID']),
+        project: nonEmpty(env['OPENAI_PROJECT_ID']),
+      });
+    }
+    case 'azure-sora1': {
+      const baseUrl = config.baseUrl ?? nonEmpty(env['OPENAI_BASE_URL']);
+      if (baseUrl === undefined) {
+        throw new ProviderError({
+          kind: 'invalid-request',
+          message:
+            `${config.name}: an azure-sora1 provider needs \`base_url\` (https://RESOURCE.openai.azure.com/openai/v1/) ` +
+            'in sora.config.yaml or OPENAI_BASE_URL',
+          delivered: 'no',
+        });
+      }
+      const auth = await resolveAuth({
+        config,
+        env,
+        clock,
+        baseUrl,
+        redactor,
+        credential: options.credential,
+      });
+      return new AzureSora1Provider({
+        name: config.name,
+        baseUrl,
+        auth,
+        deployments: config.deployments,
+        clock,
+        redactor,
+      });
+    }
+    default:
+      return unreachable(config.type);
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
