@@ -1,0 +1,170 @@
+import { execFile } from 'node:child_process';
+import { chmod, copyFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkMp4, compareMp4ToRequest } from '../../src/cache/mp4-check.ts';
+
+const run = promisify(execFile);
+let dir: string;
+let silent: string;
+let withAudio: string;
+let faststart: string;
+
+async function ffmpeg(args: string[]): Promise<void> {
+  const mod = (await import('@ffmpeg-installer/ffmpeg')) as { path?: string; default?: { path: string } };
+  const bin = mod.path ?? mod.default!.path;
+  await chmod(bin, 0o755).catch(() => {});
+  await run(bin, ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mp4-check-'));
+  silent = join(dir, 'silent.mp4');
+  withAudio = join(dir, 'audio.mp4');
+  faststart = join(dir, 'faststart.mp4');
+  const video = ['-f', 'lavfi', '-i', 'testsrc=size=128x72:rate=4'];
+  const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
+  await Promise.all([
+    ffmpeg([...video, '-t', '2', ...x264, silent]),
+    ffmpeg([
+      ...video,
+      '-f',
+      'lavfi',
+      '-i',
+      'sine',
+      '-t',
+      '2',
+      ...x264,
+      '-c:a',
+      'aac',
+      '-shortest',
+      withAudio,
+    ]),
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=72x128:rate=4',
+      '-t',
+      '4',
+      ...x264,
+      '-movflags',
+      '+faststart',
+      faststart,
+    ]),
+  ]);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('checkMp4', () => {
+  it('reads size, duration, codec and the absence of audio from a silent H.264 file', async () => {
+    const result = await checkMp4(silent);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value).toMatchObject({
+      width: 128,
+      height: 72,
+      hasAudio: false,
+      videoCodec: 'avc1',
+      audioCodec: null,
+    });
+    expect(result.value.durationSeconds).toBeCloseTo(2, 1);
+  });
+
+  it('finds the AAC audio track', async () => {
+    const result = await checkMp4(withAudio);
+    expect(result.ok && result.value).toMatchObject({
+      width: 128,
+      height: 72,
+      hasAudio: true,
+      audioCodec: 'mp4a',
+    });
+  });
+
+  it('handles moov before mdat (faststart) and portrait sizes', async () => {
+    const result = await checkMp4(faststart);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect([result.value.width, result.value.height]).toEqual([72, 128]);
+    expect(result.value.durationSeconds).toBeCloseTo(4, 1);
+  });
+
+  it.each([
+    ['half', 0.5],
+    ['all but one byte', -1],
+    ['the first 20 bytes', 20],
+  ])('reports a copy cut to %s as truncated', async (_name, cut) => {
+    const copy = join(dir, `cut-${String(cut)}.mp4`);
+    await copyFile(withAudio, copy);
+    const size = (await stat(copy)).size;
+    await truncate(copy, cut === 0.5 ? Math.floor(size / 2) : cut < 0 ? size + cut : cut);
+    const result = await checkMp4(copy);
+    expect(result.ok ? 'ok' : result.error.reason).toBe('truncated');
+  });
+
+  it('also catches truncation of a faststart file (mdat ends past the end)', async () => {
+    const copy = join(dir, 'cut-fast.mp4');
+    await copyFile(faststart, copy);
+    await truncate(copy, (await stat(copy)).size - 100);
+    const result = await checkMp4(copy);
+    expect(result.ok ? 'ok' : result.error).toMatchObject({ reason: 'truncated' });
+    if (!result.ok) expect(result.error.message).toMatch(/'mdat' box ends at byte \d+, past the end/);
+  });
+
+  it('rejects files that are not MP4s, and an empty file', async () => {
+    const html = join(dir, 'error.html');
+    await writeFile(html, '<html><body>502 Bad Gateway</body></html>');
+    const empty = join(dir, 'empty.mp4');
+    await writeFile(empty, '');
+    expect(await checkMp4(html)).toMatchObject({ ok: false, error: { reason: 'not-mp4' } });
+    expect(await checkMp4(empty)).toMatchObject({ ok: false, error: { reason: 'not-mp4' } });
+    expect(await checkMp4(join(dir, 'absent.mp4'))).toMatchObject({
+      ok: false,
+      error: { reason: 'unreadable' },
+    });
+  });
+
+  it('reports a missing moov when the index is renamed away', async () => {
+    const bytes = await readFile(faststart);
+    const at = bytes.indexOf('moov');
+    bytes.write('free', at, 'latin1');
+    const broken = join(dir, 'no-moov.mp4');
+    await writeFile(broken, bytes);
+    expect(await checkMp4(broken)).toMatchObject({
+      ok: false,
+      error: { reason: 'missing-box', box: 'moov' },
+    });
+  });
+
+  it('reports a corrupted box size inside moov as malformed', async () => {
+    const bytes = await readFile(faststart);
+    const at = bytes.indexOf('mvhd') - 4;
+    bytes.writeUInt32BE(0xfffffff0, at);
+    const broken = join(dir, 'bad-mvhd.mp4');
+    await writeFile(broken, bytes);
+    expect(await checkMp4(broken)).toMatchObject({ ok: false, error: { reason: 'malformed' } });
+  });
+});
+
+describe('compareMp4ToRequest', () => {
+  const info = {
+    width: 1280,
+    height: 720,
+    durationSeconds: 8.02,
+    hasAudio: true,
+    videoCodec: 'avc1',
+    audioCodec: 'mp4a',
+  };
+  it.each([
+    [{ size: '1280x720', seconds: 8 }, []],
+    [{ size: '720x1280', seconds: 8 }, [{ field: 'size', expected: '720x1280', actual: '1280x720' }]],
+    [{ size: '1280x720', seconds: 4 }, [{ field: 'seconds', expected: 4, actual: 8.02 }]],
+  ])('%j -> %j', (request, expected) => {
+    expect(compareMp4ToRequest(info, request)).toEqual(expected);
+  });
+});
