@@ -1,4 +1,5 @@
 import type { Sha256, ShotId, ShotKey, VideoId } from '../core/brand.ts';
+import type { ProviderFamily } from '../config/capabilities.ts';
 
 /** One shot's pinned result in `<manifest>.lock` (design.md section 4). */
 export interface LockEntry {
@@ -13,6 +14,21 @@ export interface LockEntry {
   readonly model: string;
   readonly size: string;
   readonly seconds: number;
+  // The fields below (added by the planner, src/plan/plan-build.ts) record the rest of the shot's key data,
+  // so `plan`, `status` and `why` can name WHICH input changed (`prompt changed`, `reference image
+  // changed`, ...) instead of only "the key differs". Prompts are kept as a digest: the lockfile is committed
+  // and diffed, and a prompt built from `${env:NAME}` may hold something that does not belong in git.
+  /** Key format version (KEY_FORMAT_VERSION) the key was computed under. */
+  readonly keyFormat: number;
+  /** Provider family that generated it (`openai-videos`, `azure-sora1`, `emulator`). */
+  readonly family: ProviderFamily;
+  /** sha256 of the interpolated prompt's UTF-8 bytes. */
+  readonly promptSha256: Sha256;
+  /** sha256 of the reference image as uploaded (after fit), or null without one. */
+  readonly referenceSha256: Sha256 | null;
+  /** For remix_of/extend_of: the relation and the parent output digest the key was computed with. */
+  readonly parentRelation: 'remix_of' | 'extend_of' | null;
+  readonly parentOutput: Sha256 | null;
 }
 
 /** The whole lockfile; entries keyed by shot id, written sorted by id. */
