@@ -52,6 +52,8 @@ export interface ResolveAuthOptions {
 export async function resolveAuth(options: ResolveAuthOptions): Promise<ProviderAuth> {
   const { config, env, redactor } = options;
   if (config.auth === 'entra') {
+    // DefaultAzureCredential reads these itself; an identity error must still never repeat the secret.
+    redactor.add(env['AZURE_CLIENT_SECRET']);
     const credential = options.credential ?? (await defaultAzureCredential());
     return {
       mode: 'entra',
