@@ -1,0 +1,65 @@
+/** Small text helpers shared by the reporters, so every format spells numbers, paths and times alike. */
+import path from 'node:path';
+
+/** `abs` relative to `cwd` with `/` separators when it lies inside `cwd`; otherwise `abs` unchanged. */
+export function displayPath(abs: string, cwd: string): string {
+  const rel = path.relative(cwd, abs);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return abs;
+  return rel.split(path.sep).join('/');
+}
+
+/** A delay or estimate: `0.4s`, `1.5s`, `12s`, `3m 05s`, `1h 02m` (tenths only under 10 s). */
+export function formatDuration(ms: number): string {
+  const clamped = Math.max(0, ms);
+  if (clamped < 10_000) {
+    const tenths = Math.round(clamped / 100) / 10;
+    if (tenths < 10) return `${tenths}s`;
+  }
+  return formatElapsed(Math.round(clamped / 1000) * 1000);
+}
+
+/** A running counter in whole seconds, never jittering between redraws: `0s`, `42s`, `3m 05s`, `1h 02m`. */
+export function formatElapsed(ms: number): string {
+  const s = Math.floor(Math.max(0, ms) / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** US dollars with cents; an unknown price stays unknown, never $0. */
+export function formatCost(usd: number | null): string {
+  return usd === null ? 'cost unknown' : `$${usd.toFixed(2)}`;
+}
+
+/** Decimal units, as file managers show video sizes: `512 B`, `12.3 kB`, `1.2 MB`, `2.0 GB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'] as const;
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 999.95 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `1 shot`, `2 shots`. */
+export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : pluralForm}`;
+}
+
+export interface Summary {
+  readonly built: number;
+  readonly cached: number;
+  readonly failed: number;
+  readonly blocked: number;
+  /** `null`: some price was unknown. */
+  readonly costUsd: number | null;
+}
+
+/** The one-line result every reporter ends with: `built 3 · cached 1 · failed 0 · blocked 0 · $2.40`. */
+export function summaryLine(s: Summary): string {
+  return `built ${s.built} · cached ${s.cached} · failed ${s.failed} · blocked ${s.blocked} · ${formatCost(s.costUsd)}`;
+}
