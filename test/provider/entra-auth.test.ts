@@ -15,7 +15,10 @@ class TestCredential implements TokenCredential {
   readonly scopes: (string | string[])[] = [];
   issued = 0;
   failWith: Error | undefined;
-  constructor(private readonly clock: FakeClock) {}
+  readonly clock: FakeClock;
+  constructor(clock: FakeClock) {
+    this.clock = clock;
+  }
   getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken | null> {
     this.scopes.push(scopes);
     if (this.failWith !== undefined) return Promise.reject(this.failWith);
