@@ -1,0 +1,142 @@
+/**
+ * The config file's own schema, in code (see src/manifest/manifest-schema.ts for why): field lists for the
+ * loader, and the JSON Schema written to `schemas/config.schema.json`.
+ */
+import type { AuthMode, ProviderType } from './types.ts';
+
+export const PROVIDER_TYPES: readonly ProviderType[] = ['emulator', 'openai', 'azure-sora1'];
+export const AUTH_MODES: readonly AuthMode[] = ['api-key', 'entra'];
+/** Provider names: used on the command line (`--provider NAME`) and in file names under the cache. */
+export const PROVIDER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+
+export type ConfigField = 'version' | 'provider' | 'providers' | 'manifest' | 'out_dir' | 'cache_dir';
+export const CONFIG_FIELDS: readonly ConfigField[] = [
+  'version',
+  'provider',
+  'providers',
+  'manifest',
+  'out_dir',
+  'cache_dir',
+];
+
+export type ProviderField =
+  'type' | 'base_url' | 'auth' | 'deployments' | 'quota' | 'pricing' | 'render_seconds_per_second';
+export const PROVIDER_FIELDS: readonly ProviderField[] = [
+  'type',
+  'base_url',
+  'auth',
+  'deployments',
+  'quota',
+  'pricing',
+  'render_seconds_per_second',
+];
+
+export type QuotaField = 'creates_per_minute' | 'max_in_flight';
+export const QUOTA_FIELDS: readonly QuotaField[] = ['creates_per_minute', 'max_in_flight'];
+
+/** Defaults (documented in the README): conservative enough for a new Azure deployment. */
+export const DEFAULT_QUOTA = { createsPerMinute: 2, maxInFlight: 4 } as const;
+export const DEFAULT_PROVIDER_NAME = 'emulator';
+export const DEFAULT_OUT_DIR = 'out';
+export const DEFAULT_CACHE_DIR = '.sora-build';
+export const DEFAULT_MANIFEST = 'storyboard.yaml';
+/** The name of the config file looked for in the manifest's folder and every folder above it. */
+export const CONFIG_FILE_NAME = 'sora.config.yaml';
+
+type JsonSchema = Readonly<Record<string, unknown>>;
+
+const quotaSchema: Readonly<Record<QuotaField, JsonSchema>> = {
+  creates_per_minute: {
+    type: 'integer',
+    minimum: 1,
+    description: 'Create, remix and extend requests in any sliding 60 s window. Default 2.',
+  },
+  max_in_flight: {
+    type: 'integer',
+    minimum: 1,
+    description: 'Jobs queued or in progress at once. Default 4.',
+  },
+};
+
+const providerSchema: Readonly<Record<ProviderField, JsonSchema>> = {
+  type: {
+    enum: PROVIDER_TYPES,
+    description:
+      'emulator (embedded, offline, free), openai (the OpenAI Videos API: OpenAI, Azure OpenAI v1, gateways) or azure-sora1.',
+  },
+  base_url: {
+    type: 'string',
+    description:
+      'http(s) URL of the API, e.g. https://RESOURCE.openai.azure.com/openai/v1/. openai: default OPENAI_BASE_URL, else the SDK default.',
+  },
+  auth: {
+    enum: AUTH_MODES,
+    description: 'api-key (AZURE_OPENAI_API_KEY or OPENAI_API_KEY; the default) or entra (@azure/identity).',
+  },
+  deployments: {
+    type: 'object',
+    additionalProperties: { type: 'string', minLength: 1 },
+    description: 'Model name -> deployment name sent as model.',
+  },
+  quota: { type: 'object', additionalProperties: false, properties: quotaSchema },
+  pricing: {
+    type: 'object',
+    additionalProperties: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['usd_per_second'],
+      properties: { usd_per_second: { type: 'number', minimum: 0 } },
+    },
+    description: 'Model name -> price. A model not listed has an unknown price (never $0).',
+  },
+  render_seconds_per_second: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    description: 'emulator only: seconds of render time per second of video. Default 6.',
+  },
+};
+
+export function configJsonSchema(): JsonSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://github.com/sora-build/sora-build/schemas/config.schema.json',
+    title: 'sora-build project configuration (sora.config.yaml)',
+    type: 'object',
+    additionalProperties: false,
+    required: ['version'],
+    properties: {
+      version: { const: 1, description: 'Config format version; always 1.' },
+      provider: {
+        type: 'string',
+        minLength: 1,
+        description: 'The provider to use; --provider NAME overrides. Default emulator.',
+      },
+      providers: {
+        type: 'object',
+        propertyNames: { pattern: PROVIDER_NAME_PATTERN },
+        additionalProperties: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type'],
+          properties: providerSchema,
+        },
+      },
+      manifest: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'Default manifest, relative to this file. Default: storyboard.yaml in the current folder.',
+      },
+      out_dir: {
+        type: 'string',
+        minLength: 1,
+        description: 'Where videos are written, relative to this file. Default out.',
+      },
+      cache_dir: {
+        type: 'string',
+        minLength: 1,
+        description: 'The local store, relative to this file. Default .sora-build.',
+      },
+    },
+  };
+}

@@ -1,0 +1,578 @@
+/**
+ * The semantic pass over a manifest that already went through the JSON Schema: defaults, interpolation,
+ * remix/extend inheritance, the model capability table, reference images, outputs and assets.
+ *
+ * It walks the YAML AST (not a JS copy) so every value keeps its position, and it skips every value the
+ * schema already rejected (`bad` pointers): one mistake, one message. Follow-on noise is dropped too: a
+ * shot whose parent is unknown (or itself broken) is not checked against an inherited model.
+ * Linear in the number of shots; each reference image is read once.
+ */
+import path from 'node:path';
+import { isMap, isScalar } from 'yaml';
+import type { Pair, ParsedNode, YAMLMap } from 'yaml';
+import type { ShotId } from '../core/brand.ts';
+import { asShotId } from '../core/brand.ts';
+import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.ts';
+import { CAPABILITIES } from '../config/capabilities.ts';
+import type { ModelCapabilities } from '../config/capabilities.ts';
+import type { ProviderType } from '../config/types.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { interpolate } from './interpolate.ts';
+import { BUILTIN_DEFAULTS, MAX_PROMPT_LENGTH, SHOT_FIELDS } from './manifest-schema.ts';
+import type { DefaultsField } from './manifest-schema.ts';
+import { checkOutputPath, outputCollisions } from './output-paths.ts';
+import type { OutputClaim } from './output-paths.ts';
+import type { ReferenceImageChecker } from './reference-images.ts';
+import { mimeName } from './reference-images.ts';
+import { isBadPointer, pointerOf } from './schema-diagnostics.ts';
+import { ASSETS } from './types.ts';
+import type { Asset, Fit, ReferenceImage, ShotConfig, ShotField } from './types.ts';
+import type { YamlDocument } from './yaml-document.ts';
+import { entriesOf, rangeOfNode, resolveNode } from './yaml-document.ts';
+
+export interface AnalyzeManifestOptions {
+  readonly file: SourceFile;
+  readonly doc: YamlDocument;
+  /** Pointers the schema rejected. */
+  readonly bad: ReadonlySet<string>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The chosen provider's type; `undefined` (a broken config) skips the capability checks. */
+  readonly providerType: ProviderType | undefined;
+  readonly images: ReferenceImageChecker;
+}
+
+export interface ManifestAnalysis {
+  /** In id order; complete only when `diagnostics` holds no error. */
+  readonly shots: Map<ShotId, ShotConfig>;
+  readonly diagnostics: Diagnostic[];
+  readonly envVarsUsed: string[];
+}
+
+/** A value with where it came from: the shot itself, `defaults:`, the built-in default or the parent. */
+interface Sourced<T> {
+  readonly value: T;
+  readonly from: 'shot' | 'defaults' | 'builtin' | 'parent';
+  readonly location: Location;
+}
+
+interface Field {
+  readonly node: ParsedNode;
+  readonly key: ParsedNode;
+  readonly value: unknown;
+  readonly location: Location;
+  readonly keyLocation: Location;
+}
+
+interface RawShot {
+  readonly id: ShotId;
+  readonly location: Location;
+  /** Fields present and accepted by the schema. */
+  readonly fields: Map<ShotField, Field>;
+  /** Locations of every field present, for `ShotConfig.fieldLocations`. */
+  readonly fieldLocations: Partial<Record<ShotField, Location>>;
+  /** Fields present but rejected by the schema (or required and missing). */
+  readonly badFields: Set<ShotField>;
+}
+
+/** What a shot resolves to after inheritance; `undefined` values could not be determined (already reported). */
+interface Resolved {
+  readonly model: Sourced<string> | undefined;
+  readonly size: Sourced<string> | undefined;
+  /** The shot's own clip length (for extend: the seconds added). */
+  readonly seconds: Sourced<number> | undefined;
+  /** Length of the video the shot produces (extend: parent's total plus the added seconds). */
+  readonly totalSeconds: number | undefined;
+  /** False when the parent is unknown or broken: inherited values are not checked (follow-on noise). */
+  readonly trusted: boolean;
+}
+
+const REMIX_FORBIDDEN: readonly ShotField[] = ['model', 'size', 'seconds', 'input_reference', 'fit'];
+const EXTEND_FORBIDDEN: readonly ShotField[] = ['model', 'size', 'input_reference', 'fit'];
+
+export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<ManifestAnalysis> {
+  const { file, doc, bad } = options;
+  const diagnostics: Diagnostic[] = [];
+  const loc = (node: ParsedNode | null | undefined): Location => ({
+    file,
+    range: rangeOfNode(node) ?? { offset: 0, length: 0 },
+  });
+  const error = (message: string, location: Location): void => {
+    diagnostics.push({ severity: 'error', message, location });
+  };
+  /** Problems found at a value shared by many shots (`defaults:`) are reported once, naming the shots. */
+  const shared = new Map<
+    string,
+    { severity: 'error' | 'warning'; message: string; location: Location; shots: string[] }
+  >();
+  const report = (
+    severity: 'error' | 'warning',
+    message: string,
+    location: Location,
+    shot: string,
+    sharedValue: boolean,
+  ): void => {
+    if (!sharedValue) {
+      diagnostics.push({ severity, message, location });
+      return;
+    }
+    const id = `${location.range.offset}\0${message}`;
+    const entry = shared.get(id);
+    if (entry === undefined) shared.set(id, { severity, message, location, shots: [shot] });
+    else entry.shots.push(shot);
+  };
+
+  const root = resolveNode(doc, doc.contents);
+  const empty: ManifestAnalysis = { shots: new Map(), diagnostics, envVarsUsed: [] };
+  if (!isMap(root)) return empty;
+  const top = entriesOf(root);
+  const fieldOf = (map: YAMLMap, pointer: string, name: string): Field | undefined => {
+    const pair = entriesOf(map).get(name);
+    return pair === undefined ? undefined : fieldFromPair(pair, `${pointer}/${name}`);
+  };
+  const fieldFromPair = (pair: Pair, pointer: string): Field | undefined => {
+    if (isBadPointer(bad, pointer)) return undefined;
+    const node = resolveNode(doc, pair.value);
+    if (node === undefined || node === null) return undefined;
+    const keyNode = pair.key as ParsedNode;
+    return {
+      node,
+      key: keyNode,
+      value: node.toJS(doc) as unknown,
+      location: loc(node),
+      keyLocation: loc(keyNode),
+    };
+  };
+
+  // vars: a name mapped to undefined has an invalid value (reported by the schema): uses stay silent.
+  const vars = new Map<string, string | undefined>();
+  const varsNode = resolveNode(doc, top.get('vars')?.value);
+  if (isMap(varsNode) && !isBadPointer(bad, '/vars')) {
+    for (const [name, pair] of entriesOf(varsNode)) {
+      const f = fieldFromPair(pair, pointerOf('vars', name));
+      // Numbers keep their spelling (`1.50`, not `1.5`).
+      const text =
+        f === undefined
+          ? undefined
+          : isScalar(f.node) && typeof f.value === 'number'
+            ? sourceText(file, f.node)
+            : String(f.value);
+      vars.set(name, text);
+    }
+  }
+
+  // defaults
+  const defaults = new Map<DefaultsField, Field>();
+  const defaultsNode = resolveNode(doc, top.get('defaults')?.value);
+  if (isMap(defaultsNode) && !isBadPointer(bad, '/defaults')) {
+    for (const name of ['model', 'size', 'seconds', 'fit', 'assets'] as const) {
+      const f = fieldOf(defaultsNode, '/defaults', name);
+      if (f !== undefined) defaults.set(name, f);
+    }
+  }
+
+  // shots, in file order
+  const raw: RawShot[] = [];
+  const shotsNode = resolveNode(doc, top.get('shots')?.value);
+  if (!isMap(shotsNode) || isBadPointer(bad, '/shots')) return empty;
+  const known = new Set<string>();
+  for (const [name, pair] of entriesOf(shotsNode)) {
+    known.add(name);
+    const pointer = pointerOf('shots', name);
+    const value = resolveNode(doc, pair.value);
+    if (!isMap(value) || isBadPointer(bad, pointer)) continue;
+    const shot: RawShot = {
+      id: asShotId(name),
+      location: loc(pair.key as ParsedNode),
+      fields: new Map(),
+      fieldLocations: {},
+      badFields: new Set(),
+    };
+    const entries = entriesOf(value);
+    for (const field of SHOT_FIELDS) {
+      const p = entries.get(field);
+      const fieldPointer = `${pointer}/${field}`;
+      if (p === undefined) {
+        if (bad.has(fieldPointer)) shot.badFields.add(field); // required and missing
+        continue;
+      }
+      shot.fieldLocations[field] = loc(resolveNode(doc, p.value) ?? (p.key as ParsedNode));
+      const f = fieldFromPair(p, fieldPointer);
+      if (f === undefined) shot.badFields.add(field);
+      else shot.fields.set(field, f);
+    }
+    raw.push(shot);
+  }
+  const byId = new Map(raw.map((s) => [s.id as string, s]));
+
+  // Parents: one of remix_of / extend_of, naming a shot that exists.
+  const parentOf = new Map<string, { id: string; relation: 'remix_of' | 'extend_of' }>();
+  /** Shots whose parent link is broken (unknown, or both fields): their inherited values are unknown. */
+  const brokenLink = new Set<string>();
+  let suggestionsLeft = 100; // "did you mean" costs a scan of all ids: bounded so a huge broken manifest stays fast
+  for (const shot of raw) {
+    const remix = shot.fields.get('remix_of');
+    const extend = shot.fields.get('extend_of');
+    if (shot.badFields.has('remix_of') || shot.badFields.has('extend_of')) brokenLink.add(shot.id);
+    if (remix !== undefined && extend !== undefined) {
+      error('Expected at most one of `remix_of` and `extend_of`, but found both', extend.keyLocation);
+      brokenLink.add(shot.id);
+      continue;
+    }
+    const link = remix ?? extend;
+    if (link === undefined) continue;
+    const relation = remix !== undefined ? 'remix_of' : 'extend_of';
+    const parent = String(link.value);
+    if (!known.has(parent)) {
+      const suggestion = suggestionsLeft-- > 0 ? didYouMean(parent, known) : undefined;
+      error(
+        `Expected \`${relation}\` to name a shot of this manifest, but there is no shot \`${parent}\`${suggestion === undefined ? '' : `; did you mean \`${suggestion}\`?`}`,
+        link.location,
+      );
+      brokenLink.add(shot.id);
+      continue;
+    }
+    parentOf.set(shot.id, { id: parent, relation });
+    const forbidden = relation === 'remix_of' ? REMIX_FORBIDDEN : EXTEND_FORBIDDEN;
+    for (const name of forbidden) {
+      const f = shot.fields.get(name);
+      const at = f?.keyLocation ?? (shot.badFields.has(name) ? shot.fieldLocations[name] : undefined);
+      if (at === undefined) continue;
+      error(
+        relation === 'remix_of'
+          ? `Expected a remix to set only its prompt (it inherits model, size and seconds from \`${parent}\`), but found \`${name}\``
+          : `Expected an extension to set only its prompt and seconds (it inherits model and size from \`${parent}\`), but found \`${name}\``,
+        at,
+      );
+    }
+  }
+
+  // Defaults as sourced values.
+  const builtinLocation = (shot: RawShot): Location => shot.location;
+  const ownOrDefault = <T>(
+    shot: RawShot,
+    name: ShotField & DefaultsField,
+    convert: (v: unknown) => T,
+    builtin: T,
+  ): Sourced<T> | undefined => {
+    const own = shot.fields.get(name);
+    if (own !== undefined) return { value: convert(own.value), from: 'shot', location: own.location };
+    if (shot.badFields.has(name)) return undefined;
+    const d = defaults.get(name);
+    if (d !== undefined) return { value: convert(d.value), from: 'defaults', location: d.location };
+    if (bad.has(`/defaults/${name}`)) return undefined;
+    return { value: builtin, from: 'builtin', location: builtinLocation(shot) };
+  };
+  const toSeconds = (v: unknown): number => Number(v);
+
+  // Resolve inheritance without recursion (a 10,000-shot remix chain must not overflow the stack).
+  const resolved = new Map<string, Resolved>();
+  const resolveRoot = (shot: RawShot): Resolved => {
+    const seconds = ownOrDefault(shot, 'seconds', toSeconds, BUILTIN_DEFAULTS.seconds);
+    return {
+      model: ownOrDefault(shot, 'model', String, BUILTIN_DEFAULTS.model),
+      size: ownOrDefault(shot, 'size', String, BUILTIN_DEFAULTS.size),
+      seconds,
+      totalSeconds: seconds?.value,
+      trusted: !brokenLink.has(shot.id),
+    };
+  };
+  const resolveChild = (shot: RawShot, relation: 'remix_of' | 'extend_of', parent: Resolved): Resolved => {
+    const inherit = <T>(s: Sourced<T> | undefined): Sourced<T> | undefined =>
+      s === undefined ? undefined : { ...s, from: 'parent' };
+    if (relation === 'remix_of') {
+      const total = parent.totalSeconds;
+      return {
+        model: inherit(parent.model),
+        size: inherit(parent.size),
+        seconds: total === undefined ? undefined : { value: total, from: 'parent', location: shot.location },
+        totalSeconds: total,
+        trusted: parent.trusted,
+      };
+    }
+    const seconds = ownOrDefault(shot, 'seconds', toSeconds, BUILTIN_DEFAULTS.seconds);
+    return {
+      model: inherit(parent.model),
+      size: inherit(parent.size),
+      seconds,
+      totalSeconds:
+        seconds === undefined || parent.totalSeconds === undefined
+          ? undefined
+          : parent.totalSeconds + seconds.value,
+      trusted: parent.trusted,
+    };
+  };
+  const visiting = new Set<string>();
+  for (const start of raw) {
+    const chain: RawShot[] = [];
+    let at: RawShot | undefined = start;
+    let base: Resolved | undefined;
+    while (at !== undefined && !resolved.has(at.id)) {
+      if (visiting.has(at.id)) {
+        // A cycle: the graph reports it with every edge. Its members resolve as roots, untrusted.
+        for (const s of chain) resolved.set(s.id, { ...resolveRoot(s), trusted: false });
+        chain.length = 0;
+        break;
+      }
+      visiting.add(at.id);
+      chain.push(at);
+      const link = parentOf.get(at.id);
+      if (link === undefined) break;
+      at = byId.get(link.id);
+      if (at === undefined) {
+        base = untrusted; // the parent exists but is not a mapping (already reported)
+        break;
+      }
+    }
+    if (at !== undefined && resolved.has(at.id)) base = resolved.get(at.id);
+    for (let k = chain.length - 1; k >= 0; k--) {
+      const s = chain[k]!;
+      const link = parentOf.get(s.id);
+      if (link === undefined) {
+        resolved.set(s.id, resolveRoot(s));
+      } else {
+        const parent = k + 1 < chain.length ? resolved.get(chain[k + 1]!.id)! : (base ?? untrusted);
+        resolved.set(s.id, resolveChild(s, link.relation, parent));
+      }
+      base = resolved.get(s.id);
+    }
+    for (const s of chain) visiting.delete(s.id);
+  }
+
+  // Per shot: capabilities, prompt, reference image, output, assets.
+  const table = options.providerType === undefined ? undefined : CAPABILITIES[options.providerType];
+  const envUsed = new Set<string>();
+  const claims: OutputClaim[] = [];
+  const prompts = new Map<string, string>();
+  const pendingImages: Promise<void>[] = [];
+  const images = new Map<string, ReferenceImage>();
+  const manifestDir = path.dirname(file.path);
+  for (const shot of raw) {
+    const r = resolved.get(shot.id)!;
+    const link = parentOf.get(shot.id);
+    const isShared = (s: Sourced<unknown>): boolean => s.from === 'defaults';
+    let caps: ModelCapabilities | undefined;
+    if (table !== undefined && r.trusted && r.model !== undefined) {
+      caps = Object.hasOwn(table, r.model.value) ? table[r.model.value] : undefined;
+      // Warn where the name is written: a remix inherits the warning of its parent's model.
+      if (caps === undefined && r.model.from !== 'parent') {
+        report(
+          'warning',
+          `Expected a model known for provider type ${options.providerType} (${Object.keys(table).join(', ')}), but found \`${r.model.value}\`; its sizes and seconds are not checked`,
+          r.model.location,
+          shot.id,
+          isShared(r.model),
+        );
+      }
+    }
+    if (caps !== undefined && r.model !== undefined) {
+      const model = r.model.value;
+      if (link === undefined) {
+        if (r.size !== undefined && !caps.sizes.includes(r.size.value)) {
+          report(
+            'error',
+            `Expected \`size\` to be one of ${caps.sizes.join(', ')} for model ${model}, but found ${r.size.value}`,
+            r.size.from === 'builtin' ? r.model.location : r.size.location,
+            shot.id,
+            isShared(r.size),
+          );
+        }
+      } else if (!caps[link.relation === 'remix_of' ? 'remix' : 'extend']) {
+        const what = link.relation === 'remix_of' ? 'remix' : 'extend';
+        error(
+          `Expected the model of \`${link.id}\` to support ${what}, but ${model} on provider type ${options.providerType} cannot ${what} a video`,
+          shot.fields.get(link.relation)!.location,
+        );
+      }
+      if (
+        link?.relation !== 'remix_of' &&
+        r.seconds !== undefined &&
+        !caps.seconds.includes(r.seconds.value)
+      ) {
+        report(
+          'error',
+          `Expected \`seconds\`${link === undefined ? '' : ' (the seconds added)'} to be one of ${caps.seconds.join(', ')} for model ${model}, but found ${r.seconds.value}`,
+          r.seconds.from === 'builtin' ? r.model.location : r.seconds.location,
+          shot.id,
+          isShared(r.seconds),
+        );
+      }
+      const ref = shot.fields.get('input_reference');
+      if (ref !== undefined && link === undefined && !caps.inputReference) {
+        error(
+          `Expected no \`input_reference\`: model ${model} on provider type ${options.providerType} takes none, but found one`,
+          ref.keyLocation,
+        );
+      }
+    }
+
+    // Prompt
+    const promptField = shot.fields.get('prompt');
+    if (promptField !== undefined && isScalar(promptField.node)) {
+      const value = String(promptField.value);
+      const {
+        text,
+        problems,
+        envUsed: used,
+      } = interpolate({
+        value,
+        source: sourceText(file, promptField.node),
+        vars,
+        env: options.env,
+      });
+      for (const name of used) envUsed.add(name);
+      const at = promptField.location.range.offset;
+      for (const p of problems)
+        error(p.message, { file, range: { offset: at + p.offset, length: p.length } });
+      if (problems.length === 0) {
+        const length = countCodePoints(text);
+        if (text.trim() === '') {
+          error(
+            value.trim() === ''
+              ? 'Expected `prompt` to describe the shot, but it is empty'
+              : `Expected \`prompt\` to describe the shot, but it is empty after interpolation (${JSON.stringify(value)})`,
+            promptField.location,
+          );
+        } else if (length > MAX_PROMPT_LENGTH) {
+          error(
+            `Expected \`prompt\` to be at most ${MAX_PROMPT_LENGTH} characters after interpolation, but it has ${length}`,
+            promptField.location,
+          );
+        }
+      }
+      prompts.set(shot.id, text);
+    }
+
+    // Reference image (a remix or extension setting one was reported above).
+    const ref = shot.fields.get('input_reference');
+    const fitOwn = shot.fields.get('fit');
+    if (ref !== undefined && link === undefined) {
+      const written = String(ref.value);
+      const fit = (fitOwn?.value ?? defaults.get('fit')?.value ?? BUILTIN_DEFAULTS.fit) as Fit;
+      const fitKnown = !shot.badFields.has('fit') && !bad.has('/defaults/fit');
+      const checkSize = fitKnown && r.trusted && r.size !== undefined;
+      pendingImages.push(
+        options.images.check(path.resolve(manifestDir, written)).then((img) => {
+          if (!img.ok) {
+            error(img.problem(written), ref.location);
+            return;
+          }
+          const size = `${img.width}x${img.height}`;
+          if (fit === 'none' && checkSize && r.size.value !== size) {
+            error(
+              `Expected the reference image ${JSON.stringify(written)} to be ${r.size.value} like the shot, but it is ${size} (${mimeName(img.mime)}); set \`fit: cover\` or \`fit: contain\` to resize it`,
+              ref.location,
+            );
+          }
+          images.set(shot.id, {
+            path: path.resolve(manifestDir, written),
+            displayPath: img.displayPath,
+            fit,
+            mime: img.mime,
+            width: img.width,
+            height: img.height,
+            sourceDigest: img.digest,
+            location: ref.location,
+          });
+        }),
+      );
+    } else if (
+      fitOwn !== undefined &&
+      ref === undefined &&
+      link === undefined &&
+      !shot.badFields.has('input_reference')
+    ) {
+      diagnostics.push({
+        severity: 'warning',
+        message: `Expected \`fit\` only with an \`input_reference\` to resize, but this shot has none; \`fit\` has no effect`,
+        location: fitOwn.keyLocation,
+      });
+    }
+
+    // Output
+    const outputField = shot.fields.get('output');
+    if (outputField !== undefined) {
+      const checked = checkOutputPath(String(outputField.value));
+      if (!checked.ok) error(checked.message, outputField.location);
+      else
+        claims.push({
+          shot: shot.id,
+          output: checked.output,
+          location: outputField.location,
+          explicit: true,
+        });
+    } else if (!shot.badFields.has('output')) {
+      claims.push({ shot: shot.id, output: `${shot.id}.mp4`, location: shot.location, explicit: false });
+    }
+  }
+  diagnostics.push(...outputCollisions(claims));
+  await Promise.all(pendingImages);
+
+  for (const s of shared.values()) {
+    const more = s.shots.length > 3 ? ` and ${s.shots.length - 3} more` : '';
+    const names = s.shots
+      .slice(0, 3)
+      .map((id) => `\`${id}\``)
+      .join(', ');
+    diagnostics.push({
+      severity: s.severity,
+      message: `${s.message} (the default for ${s.shots.length === 1 ? 'shot' : 'shots'} ${names}${more})`,
+      location: s.location,
+    });
+  }
+
+  // Build the results (complete only when there is no error).
+  const shots = new Map<ShotId, ShotConfig>();
+  if (diagnostics.some((d) => d.severity === 'error'))
+    return { shots, diagnostics, envVarsUsed: [...envUsed].sort() };
+  const defaultAssets = defaults.get('assets')?.value;
+  for (const shot of [...raw].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    const r = resolved.get(shot.id)!;
+    const size = r.size?.value ?? BUILTIN_DEFAULTS.size;
+    const [width, height] = size.split('x').map(Number) as [number, number];
+    const link = parentOf.get(shot.id);
+    const assetList = (shot.fields.get('assets')?.value ?? defaultAssets ?? []) as Asset[];
+    const output = shot.fields.get('output');
+    shots.set(shot.id, {
+      id: shot.id,
+      prompt: prompts.get(shot.id) ?? '',
+      model: r.model?.value ?? BUILTIN_DEFAULTS.model,
+      size,
+      width,
+      height,
+      seconds: r.seconds?.value ?? BUILTIN_DEFAULTS.seconds,
+      inputReference: images.get(shot.id),
+      remixOf: link?.relation === 'remix_of' ? asShotId(link.id) : undefined,
+      extendOf: link?.relation === 'extend_of' ? asShotId(link.id) : undefined,
+      output:
+        output === undefined
+          ? `${shot.id}.mp4`
+          : (checkOutputPath(String(output.value)) as { output: string }).output,
+      assets: ASSETS.filter((a) => a === 'video' || assetList.includes(a)),
+      location: shot.location,
+      fieldLocations: shot.fieldLocations,
+    });
+  }
+  return { shots, diagnostics, envVarsUsed: [...envUsed].sort() };
+}
+
+const untrusted: Resolved = {
+  model: undefined,
+  size: undefined,
+  seconds: undefined,
+  totalSeconds: undefined,
+  trusted: false,
+};
+
+function sourceText(file: SourceFile, node: ParsedNode): string {
+  const r = node.range;
+  return file.contents.slice(r[0], r[1]);
+}
+
+function countCodePoints(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
+}

@@ -1,0 +1,156 @@
+/**
+ * read -> parse -> analyze for a whole project: the config (found by walking up from the manifest's folder)
+ * and the manifest, with every problem of both files collected and sorted, so `validate`, `plan`, `build`
+ * and `watch` report the same things in the same order.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import type { Diagnostic, SourceFile } from '../core/diagnostic.ts';
+import { compareDiagnostics } from '../core/diagnostic.ts';
+import { CONFIG_FILE_NAME, DEFAULT_MANIFEST } from '../config/config-schema.ts';
+import { commandLineLocation, loadConfig } from '../config/load-config.ts';
+import type { ProjectConfig } from '../config/types.ts';
+import { analyzeManifest } from './analyze-manifest.ts';
+import {
+  manifestJsonSchema,
+  SECONDS_STRING_PATTERN,
+  SHOT_ID_PATTERN,
+  SIZE_PATTERN,
+  VAR_NAME_PATTERN,
+} from './manifest-schema.ts';
+import { ReferenceImageChecker } from './reference-images.ts';
+import { schemaDiagnostics } from './schema-diagnostics.ts';
+import type { Manifest } from './types.ts';
+import { parseYaml } from './yaml-document.ts';
+
+export interface LoadProjectOptions {
+  /** Relative paths are resolved against it; without a manifest path, the config is looked for from here. */
+  readonly cwd: string;
+  /** Read by `${env:NAME}` (core modules never read `process.env`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** @default the config's `manifest:`, else `storyboard.yaml` in `cwd` */
+  readonly manifestPath?: string | undefined;
+  /** @default the nearest `sora.config.yaml` from the manifest's folder up; built-in defaults if none */
+  readonly configPath?: string | undefined;
+  /** @default the config's `provider:`, else `emulator` */
+  readonly provider?: string | undefined;
+}
+
+export type LoadedProject =
+  | {
+      readonly ok: true;
+      readonly config: ProjectConfig;
+      readonly manifest: Manifest;
+      readonly warnings: readonly Diagnostic[];
+    }
+  /** Errors and warnings, sorted with `compareDiagnostics`. */
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+
+let validateManifest: ValidateFunction | undefined;
+function manifestValidator(): ValidateFunction {
+  validateManifest ??= new Ajv({
+    allErrors: true,
+    verbose: true,
+    allowUnionTypes: true,
+    strict: true,
+  }).compile(manifestJsonSchema());
+  return validateManifest;
+}
+
+const SCHEMA_WORDS = {
+  rootNoun: 'the manifest',
+  containerNouns: { shots: 'shot', vars: 'variable' },
+  keyNouns: { shots: 'shot id', vars: 'variable name' },
+  patternWords: {
+    [SHOT_ID_PATTERN]: 'lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit',
+    [SIZE_PATTERN]: 'WIDTHxHEIGHT like 1280x720',
+    [SECONDS_STRING_PATTERN]: 'a whole number of seconds like 8 or "8"',
+    [VAR_NAME_PATTERN]: 'letters, digits, `_` and `-`, starting with a letter or `_`',
+  },
+} as const;
+
+/** `storyboard.yaml` -> `storyboard.lock`, beside the manifest. */
+export function lockfilePathFor(manifestPath: string): string {
+  const ext = path.extname(manifestPath);
+  return path.join(path.dirname(manifestPath), `${path.basename(manifestPath, ext)}.lock`);
+}
+
+export async function loadProject(options: LoadProjectOptions): Promise<LoadedProject> {
+  const given =
+    options.manifestPath === undefined ? undefined : path.resolve(options.cwd, options.manifestPath);
+  const configLoad = await loadConfig({
+    cwd: options.cwd,
+    startDir: given === undefined ? options.cwd : path.dirname(given),
+    configPath: options.configPath,
+    provider: options.provider,
+  });
+  const diagnostics: Diagnostic[] = [...configLoad.diagnostics];
+  const manifestPath = given ?? configLoad.manifest ?? path.resolve(options.cwd, DEFAULT_MANIFEST);
+
+  let contents: string | undefined;
+  try {
+    contents = await readFile(manifestPath, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const shown = options.manifestPath ?? path.relative(options.cwd, manifestPath);
+    const why =
+      code === 'ENOENT'
+        ? 'there is no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : `it cannot be read (${code})`;
+    const hint =
+      options.manifestPath === undefined && configLoad.manifest === undefined
+        ? ` (the default; name one, or set \`manifest:\` in ${CONFIG_FILE_NAME})`
+        : '';
+    diagnostics.push({
+      severity: 'error',
+      message: `Expected a manifest at ${shown}${hint}, but ${why}`,
+      location: commandLineLocation(shown, 0, shown.length),
+    });
+  }
+
+  let manifest: Manifest | undefined;
+  if (contents !== undefined) {
+    const file: SourceFile = { path: manifestPath, contents };
+    const parsed = parseYaml(file);
+    diagnostics.push(...parsed.diagnostics);
+    if (parsed.doc !== undefined) {
+      const validate = manifestValidator();
+      validate(parsed.doc.toJS());
+      const schema = schemaDiagnostics(validate.errors, parsed.doc, file, SCHEMA_WORDS);
+      diagnostics.push(...schema.diagnostics);
+      const analysis = await analyzeManifest({
+        file,
+        doc: parsed.doc,
+        bad: schema.badPointers,
+        env: options.env,
+        providerType: configLoad.providerType,
+        images: new ReferenceImageChecker({
+          root: configLoad.root,
+          rootDescription: configLoad.rootDescription,
+        }),
+      });
+      diagnostics.push(...analysis.diagnostics);
+      manifest = {
+        path: manifestPath,
+        lockfilePath: lockfilePathFor(manifestPath),
+        version: 1,
+        shots: analysis.shots,
+        envVarsUsed: analysis.envVarsUsed,
+      };
+    }
+  }
+
+  diagnostics.sort(compareDiagnostics);
+  if (
+    configLoad.config === undefined ||
+    manifest === undefined ||
+    diagnostics.some((d) => d.severity === 'error')
+  ) {
+    return { ok: false, diagnostics };
+  }
+  return { ok: true, config: configLoad.config, manifest, warnings: diagnostics };
+}

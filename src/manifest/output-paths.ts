@@ -1,0 +1,72 @@
+/**
+ * Output paths stay inside `out_dir`: relative, no `..` escape, ending in `.mp4`, and no two shots writing
+ * one file (compared case-insensitively: on macOS and Windows `A.mp4` and `a.mp4` are the same file).
+ */
+import path from 'node:path';
+import type { Diagnostic, Location } from '../core/diagnostic.ts';
+
+export type OutputCheck =
+  { readonly ok: true; readonly output: string } | { readonly ok: false; readonly message: string };
+
+/** Normalises one output path (POSIX separators) or says what is wrong with it. */
+export function checkOutputPath(written: string): OutputCheck {
+  const shown = JSON.stringify(written);
+  if (path.posix.isAbsolute(written) || /^[A-Za-z]:/.test(written) || written.startsWith('\\')) {
+    return {
+      ok: false,
+      message: `Expected \`output\` to be a path relative to out_dir, but found the absolute path ${shown}`,
+    };
+  }
+  if (written.includes('\\')) {
+    return { ok: false, message: `Expected \`output\` to use \`/\` between folders, but found ${shown}` };
+  }
+  const normal = path.posix.normalize(written);
+  if (normal === '..' || normal.startsWith('../')) {
+    return { ok: false, message: `Expected \`output\` to stay inside out_dir, but ${shown} leads out of it` };
+  }
+  if (normal === '.' || normal.endsWith('/')) {
+    return { ok: false, message: `Expected \`output\` to name a file, but ${shown} is a folder` };
+  }
+  if (!normal.toLowerCase().endsWith('.mp4') || path.posix.basename(normal).length <= 4) {
+    return { ok: false, message: `Expected \`output\` to be an .mp4 file name, but found ${shown}` };
+  }
+  return { ok: true, output: normal };
+}
+
+export interface OutputClaim {
+  readonly shot: string;
+  readonly output: string;
+  /** The `output:` value, or the shot's key when the output is the default `<id>.mp4`. */
+  readonly location: Location;
+  readonly explicit: boolean;
+}
+
+/**
+ * One error per output written by more than one shot, at every claim after the first (in file order),
+ * naming the first. Linear: one map lookup per claim.
+ */
+export function outputCollisions(claims: readonly OutputClaim[]): Diagnostic[] {
+  const first = new Map<string, OutputClaim>();
+  const diagnostics: Diagnostic[] = [];
+  for (const claim of claims) {
+    const key = claim.output.toLowerCase();
+    const earlier = first.get(key);
+    if (earlier === undefined) {
+      first.set(key, claim);
+      continue;
+    }
+    const same = earlier.output === claim.output;
+    const how = (c: OutputClaim): string => (c.explicit ? '' : ' (its default output)');
+    diagnostics.push({
+      severity: 'error',
+      message: same
+        ? `Expected each shot to write its own file, but \`${claim.shot}\`${how(claim)} and \`${earlier.shot}\`${how(earlier)} both write ${claim.output}`
+        : `Expected each shot to write its own file, but \`${claim.shot}\` writes ${claim.output} and \`${earlier.shot}\` writes ${earlier.output}, the same file on a case-insensitive disk`,
+      location: claim.location,
+      supplementalLocations: [
+        { message: `\`${earlier.shot}\` writes ${earlier.output} here`, location: earlier.location },
+      ],
+    });
+  }
+  return diagnostics;
+}

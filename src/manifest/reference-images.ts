@@ -1,0 +1,146 @@
+/**
+ * Checks reference images by their bytes: inside the project (also after following symlinks), a file,
+ * at most MAX_REFERENCE_IMAGE_BYTES, JPEG/PNG/WebP by magic bytes, pixel size from the header, sha256 of
+ * the bytes. Each absolute path is read and hashed once per load, however many shots use it.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Sha256 } from '../core/brand.ts';
+import { asSha256 } from '../core/brand.ts';
+import { readImageHeader } from './image-header.ts';
+import type { ImageMime } from './types.ts';
+
+/**
+ * 20 MiB. The Videos API documents no limit for `input_reference`; a first frame of a 1792x1024 video is a
+ * few MB even as a lossless PNG, so a larger file is almost certainly the wrong file, and we would rather
+ * say so than upload it.
+ */
+export const MAX_REFERENCE_IMAGE_BYTES = 20 * 1024 * 1024;
+
+/** How many files are read at once: enough to overlap I/O, few enough not to run out of descriptors. */
+const READ_CONCURRENCY = 16;
+
+export type ImageCheck =
+  | {
+      readonly ok: true;
+      /** Relative to the project root, POSIX separators. */
+      readonly displayPath: string;
+      readonly mime: ImageMime;
+      readonly width: number;
+      readonly height: number;
+      readonly digest: Sha256;
+    }
+  /** `problem` completes "Expected ..., but ..." for the field that named the file. */
+  | { readonly ok: false; readonly problem: (written: string) => string };
+
+const MIME_NAMES: Readonly<Record<ImageMime, string>> = {
+  'image/jpeg': 'JPEG',
+  'image/png': 'PNG',
+  'image/webp': 'WebP',
+};
+export const mimeName = (mime: ImageMime): string => MIME_NAMES[mime];
+
+export interface ReferenceImageCheckerOptions {
+  /** Absolute project root; images must be inside it. */
+  readonly root: string;
+  /** How messages name the root, e.g. `the folder of sora.config.yaml`. */
+  readonly rootDescription: string;
+}
+
+export class ReferenceImageChecker {
+  readonly #root: string;
+  readonly #rootDescription: string;
+  readonly #cache = new Map<string, Promise<ImageCheck>>();
+  #realRoot: Promise<string> | undefined;
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(options: ReferenceImageCheckerOptions) {
+    this.#root = options.root;
+    this.#rootDescription = options.rootDescription;
+  }
+
+  /** Checks the image at the absolute path `abs` (memoised per path). */
+  check(abs: string): Promise<ImageCheck> {
+    let result = this.#cache.get(abs);
+    if (result === undefined) {
+      result = this.#limited(() => this.#check(abs));
+      this.#cache.set(abs, result);
+    }
+    return result;
+  }
+
+  async #limited<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#active >= READ_CONCURRENCY) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#active++;
+    try {
+      return await fn();
+    } finally {
+      this.#active--;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  #inside(root: string, abs: string): boolean {
+    const rel = path.relative(root, abs);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  }
+
+  async #check(abs: string): Promise<ImageCheck> {
+    const outside: ImageCheck = {
+      ok: false,
+      problem: (w) =>
+        `Expected the reference image to be inside the project (${this.#rootDescription}), but ${JSON.stringify(w)} is outside it`,
+    };
+    if (!this.#inside(this.#root, abs)) return outside;
+    let size: number;
+    try {
+      const st = await stat(abs);
+      if (!st.isFile()) {
+        return {
+          ok: false,
+          problem: (w) => `Expected a reference image file at ${JSON.stringify(w)}, but it is a folder`,
+        };
+      }
+      size = st.size;
+    } catch {
+      return {
+        ok: false,
+        problem: (w) => `Expected a reference image at ${JSON.stringify(w)}, but there is no such file`,
+      };
+    }
+    // A symlink inside the project may point outside it.
+    this.#realRoot ??= realpath(this.#root).catch(() => this.#root);
+    const [realRoot, real] = await Promise.all([this.#realRoot, realpath(abs).catch(() => abs)]);
+    if (!this.#inside(realRoot, real)) return outside;
+    if (size > MAX_REFERENCE_IMAGE_BYTES) {
+      return {
+        ok: false,
+        problem: (w) =>
+          `Expected the reference image to be at most 20 MiB (${MAX_REFERENCE_IMAGE_BYTES} bytes), but ${JSON.stringify(w)} is ${size} bytes`,
+      };
+    }
+    const bytes = await readFile(abs);
+    const header = readImageHeader(bytes);
+    if (!header.ok) {
+      const detail = header.detail;
+      return {
+        ok: false,
+        problem:
+          header.reason === 'unknown-type'
+            ? (w) => `Expected ${JSON.stringify(w)} to be a JPEG, PNG or WebP image, but it is ${detail}`
+            : (w) =>
+                `Expected ${JSON.stringify(w)} to be a readable JPEG, PNG or WebP image, but it is ${detail}`,
+      };
+    }
+    return {
+      ok: true,
+      displayPath: path.relative(this.#root, abs).split(path.sep).join('/'),
+      mime: header.header.mime,
+      width: header.header.width,
+      height: header.header.height,
+      digest: asSha256(createHash('sha256').update(bytes).digest('hex')),
+    };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Writes `schemas/manifest.schema.json` and `schemas/config.schema.json` from the code's own schemas
+ * (src/manifest/manifest-schema.ts, src/config/config-schema.ts). Run after changing a field:
+ *
+ *     npx node src/manifest/write-schemas.ts
+ *
+ * A test fails when the committed files differ from what this would write.
+ */
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { configJsonSchema } from '../config/config-schema.ts';
+import { manifestJsonSchema } from './manifest-schema.ts';
+
+/** The files and their content (compared as JSON by the test; formatted by prettier when written). */
+export function schemaFiles(): Record<string, unknown> {
+  return {
+    'schemas/manifest.schema.json': manifestJsonSchema(),
+    'schemas/config.schema.json': configJsonSchema(),
+  };
+}
+
+export async function writeSchemas(repoRoot: string): Promise<void> {
+  // prettier is a devDependency: only this maintainer script loads it.
+  const prettier = await import('prettier');
+  for (const [file, schema] of Object.entries(schemaFiles())) {
+    const text = await prettier.format(JSON.stringify(schema), { parser: 'json', printWidth: 110 });
+    await writeFile(`${repoRoot}/${file}`, text);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await writeSchemas(fileURLToPath(new URL('../..', import.meta.url)));
+}

@@ -1,0 +1,172 @@
+/**
+ * YAML with positions: parsing (the `yaml` package keeps every node's source range), our own duplicate-key
+ * check naming both places, and the mapping from a JSON pointer (what ajv reports) back to the node and
+ * its range (what the user sees as `file:line:col`).
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import type { Document, Node, Pair, ParsedNode, YAMLMap } from 'yaml';
+import type { Diagnostic, Location, Range, SourceFile } from '../core/diagnostic.ts';
+
+export type YamlDocument = Document.Parsed;
+
+export interface ParsedYaml {
+  /** `undefined` when the text is not valid YAML (then `diagnostics` holds the syntax errors). */
+  readonly doc: YamlDocument | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function locationOf(file: SourceFile, range: Range): Location {
+  return { file, range };
+}
+
+/** The range of a node's own text: `[start, valueEnd)` (a block collection's range spans its lines). */
+export function rangeOfNode(node: Node | null | undefined): Range | undefined {
+  const r = node?.range;
+  if (r === undefined || r === null) return undefined;
+  return { offset: r[0], length: Math.max(0, r[1] - r[0]) };
+}
+
+/**
+ * Parses `file`; syntax errors and duplicate keys become diagnostics. Duplicate keys are checked by us
+ * (`uniqueKeys: false`) so the message can name both places; the document still resolves them (last wins).
+ */
+export function parseYaml(file: SourceFile): ParsedYaml {
+  const doc = parseDocument(file.contents, {
+    uniqueKeys: false,
+    prettyErrors: false,
+    keepSourceTokens: false,
+  });
+  const diagnostics: Diagnostic[] = [];
+  for (const w of doc.warnings) {
+    diagnostics.push({
+      severity: 'warning',
+      message: `YAML: ${w.message}`,
+      location: locationOf(file, { offset: w.pos[0], length: w.pos[1] - w.pos[0] }),
+    });
+  }
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      diagnostics.push({
+        severity: 'error',
+        message: `Invalid YAML: ${e.message}`,
+        location: locationOf(file, { offset: e.pos[0], length: e.pos[1] - e.pos[0] }),
+      });
+    }
+    return { doc: undefined, diagnostics };
+  }
+  diagnostics.push(...duplicateKeys(doc, file));
+  return { doc, diagnostics };
+}
+
+/** The string a mapping key stands for (as `toJS` would use it), or `undefined` for a non-scalar key. */
+export function keyString(pair: Pair): string | undefined {
+  const key = pair.key;
+  if (isScalar(key)) return String(key.value);
+  if (key === null || key === undefined) return '';
+  return undefined;
+}
+
+function duplicateKeys(doc: YamlDocument, file: SourceFile): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Map<string, Pair>();
+      for (const pair of map.items) {
+        const key = keyString(pair);
+        const keyRange = rangeOfNode(pair.key as Node | null);
+        if (key === undefined) {
+          if (keyRange !== undefined) {
+            diagnostics.push({
+              severity: 'error',
+              message: 'Expected a plain key (text), but found a list or mapping used as a key',
+              location: locationOf(file, keyRange),
+            });
+          }
+          continue;
+        }
+        const first = seen.get(key);
+        const firstRange = rangeOfNode(first?.key as Node | null);
+        if (first !== undefined && keyRange !== undefined && firstRange !== undefined) {
+          diagnostics.push({
+            severity: 'error',
+            message: `Expected each key once in a mapping, but \`${key}\` appears twice (first at line ${lineOf(file.contents, firstRange.offset)})`,
+            location: locationOf(file, keyRange),
+            supplementalLocations: [
+              { message: `\`${key}\` is first defined here`, location: locationOf(file, firstRange) },
+            ],
+          });
+        } else if (first === undefined) {
+          seen.set(key, pair);
+        }
+      }
+    },
+  });
+  return diagnostics;
+}
+
+function lineOf(contents: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (contents.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** Follows an alias (`*name`) to the node it stands for. */
+export function resolveNode(doc: YamlDocument, node: unknown): ParsedNode | undefined {
+  if (isAlias(node)) return node.resolve(doc) as ParsedNode | undefined;
+  return (node ?? undefined) as ParsedNode | undefined;
+}
+
+/** The pair for `key` in `map` (the last one, as `toJS` resolves duplicates). */
+export function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  let found: Pair | undefined;
+  for (const pair of map.items) if (keyString(pair) === key) found = pair;
+  return found;
+}
+
+export interface PointerTarget {
+  /** The node at the pointer (after aliases), if it exists. */
+  readonly node: ParsedNode | undefined;
+  /** The key of the mapping entry that holds it, if it is held by one. */
+  readonly key: ParsedNode | undefined;
+}
+
+/** Decodes a JSON pointer (`/shots/a~1b/seconds`) into its segments. */
+export function pointerSegments(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+/** Walks `pointer` down the document's AST. */
+export function nodeAtPointer(doc: YamlDocument, pointer: string): PointerTarget {
+  let node = resolveNode(doc, doc.contents);
+  let key: ParsedNode | undefined;
+  for (const segment of pointerSegments(pointer)) {
+    if (isMap(node)) {
+      const pair = pairOf(node, segment);
+      if (pair === undefined) return { node: undefined, key: undefined };
+      key = pair.key as ParsedNode;
+      node = resolveNode(doc, pair.value);
+    } else if (isSeq(node)) {
+      const item: unknown = node.items[Number(segment)];
+      key = undefined;
+      node = resolveNode(doc, item);
+    } else {
+      return { node: undefined, key: undefined };
+    }
+  }
+  return { node, key };
+}
+
+/** Pairs of a mapping node as `[key, pair]`, last one winning for duplicated keys. */
+export function entriesOf(map: YAMLMap): Map<string, Pair> {
+  const out = new Map<string, Pair>();
+  for (const pair of map.items) {
+    if (!isPair(pair)) continue;
+    const key = keyString(pair);
+    if (key !== undefined) out.set(key, pair);
+  }
+  return out;
+}
