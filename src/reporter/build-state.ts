@@ -42,6 +42,16 @@ export function rowStateLabel(state: RowState): string {
 /** States a shot does not leave during a build. */
 export const FINAL_ROW_STATES: ReadonlySet<RowState> = new Set(['built', 'cached', 'failed', 'blocked']);
 
+/**
+ * A row's state in words for a table. Once the build is over (finished or interrupted), a shot caught
+ * mid-way is either a job the next build resumes (`in flight`) or work not begun (`not started`).
+ */
+export function rowLabel(row: ShotRow, buildOver: boolean): string {
+  if (row.state === 'blocked' && row.blockedBy !== null) return `blocked by ${row.blockedBy}`;
+  if (!buildOver || FINAL_ROW_STATES.has(row.state)) return rowStateLabel(row.state);
+  return row.videoId !== null ? 'in flight' : 'not started';
+}
+
 export interface ShotRow {
   readonly shot: ShotId;
   readonly state: RowState;
@@ -193,7 +203,6 @@ export class BuildState {
         return;
       case 'shot-built': {
         const row = this.#row(event.shot);
-        this.#begin(row, event.time);
         this.#endWait(row, event.time);
         row.state = 'built';
         row.progress = 100;

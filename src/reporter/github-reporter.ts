@@ -8,7 +8,7 @@ import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildEvent, EventLocation } from '../core/events.ts';
 import { unreachable } from '../core/unreachable.ts';
-import { BuildState, rowStateLabel } from './build-state.ts';
+import { BuildState, rowLabel } from './build-state.ts';
 import type { ShotRow } from './build-state.ts';
 import { displayPath, formatCost, formatElapsed, summaryLine } from './format.ts';
 import { failureText, interruptedText, plainLine } from './plain-line.ts';
@@ -199,7 +199,8 @@ function summaryRow(row: ShotRow, cwd: string): string {
   else if (row.state === 'failed' && row.failure !== null)
     details = failureText(row.failure).slice('failed: '.length);
   else if (row.state === 'blocked' && row.blockedBy !== null) details = `${row.blockedBy} failed`;
-  const cells = [row.shot, rowStateLabel(row.state), time, cost, row.videoId ?? '', details];
+  const label = row.state === 'blocked' ? 'blocked' : rowLabel(row, true);
+  const cells = [row.shot, label, time, cost, row.videoId ?? '', details];
   return `| ${cells.map(cell).join(' | ')} |`;
 }
 

@@ -34,7 +34,7 @@ export function plainLine(
       const parts = [
         missing > 0 ? `${missing} missing` : '',
         stale > 0 ? `${stale} stale` : '',
-        blocked > 0 ? `${blocked} after a parent` : '',
+        blocked > 0 ? `${blocked} waiting for a parent` : '',
       ].filter((p) => p !== '');
       const work =
         generate === 0

@@ -4,7 +4,7 @@
  * moment with a fake clock and compare text.
  */
 import type { Segment, Style } from './ansi.ts';
-import { BuildState, FINAL_ROW_STATES, rowStateLabel } from './build-state.ts';
+import { BuildState, FINAL_ROW_STATES, rowLabel } from './build-state.ts';
 import type { RowState, ShotRow } from './build-state.ts';
 import { formatElapsed, summaryLine } from './format.ts';
 
@@ -61,7 +61,8 @@ export function renderTable(state: BuildState, now: number, options: RenderTable
     hidden = all.length - rows.length;
   }
   const end = state.finished?.time ?? state.interrupted?.time ?? now;
-  const cells = rows.map((row) => rowCells(row, Math.min(now, end)));
+  const over = state.finished !== null || state.interrupted !== null;
+  const cells = rows.map((row) => rowCells(row, Math.min(now, end), over));
   const widths = HEADER.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const pad = (text: string, i: number): string =>
     RIGHT[i] === true ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
@@ -95,14 +96,19 @@ export function renderTable(state: BuildState, now: number, options: RenderTable
   return lines;
 }
 
-function rowCells(row: ShotRow, now: number): string[] {
+function rowCells(row: ShotRow, now: number, over: boolean): string[] {
   const end = row.finishedAt ?? now;
   const elapsed = row.startedAt === null ? '' : formatElapsed(end - row.startedAt);
   const wait = BuildState.quotaWait(row, FINAL_ROW_STATES.has(row.state) ? end : now);
   const progress = row.progress === null ? '' : `${Math.round(row.progress)}%`;
-  let label = rowStateLabel(row.state);
-  if (row.state === 'blocked' && row.blockedBy !== null) label = `blocked by ${row.blockedBy}`;
-  return [row.shot, label, progress, elapsed, wait > 0 ? formatElapsed(wait) : '', row.videoId ?? ''];
+  return [
+    row.shot,
+    rowLabel(row, over),
+    progress,
+    elapsed,
+    wait > 0 ? formatElapsed(wait) : '',
+    row.videoId ?? '',
+  ];
 }
 
 /** Drops trailing spaces (across segments) so empty last cells leave no invisible padding behind. */
