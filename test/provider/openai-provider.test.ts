@@ -5,6 +5,8 @@ import { ScaledClock } from '../../src/core/clock.ts';
 import { asVideoId } from '../../src/core/brand.ts';
 import { createProvider } from '../../src/provider/create-provider.ts';
 import { remoteFailure } from '../../src/provider/map-provider-error.ts';
+import { OpenAIProvider } from '../../src/provider/openai-provider.ts';
+import { SecretRedactor } from '../../src/provider/redact.ts';
 import { ProviderError, type VideoProvider } from '../../src/provider/types.ts';
 import {
   sendJson,
@@ -429,5 +431,39 @@ describe('OpenAIProvider over HTTP', () => {
     });
     await provider.retrieve(asVideoId('video_0001'));
     expect(server.requests[0]!.path).toBe('/gateway/v1/videos/video_0001');
+  });
+});
+
+describe('OpenAIProvider timeouts and cancellation', () => {
+  it('reports a timed-out create as maybe delivered, after one request', async () => {
+    server = await startCannedServer(() => {
+      // Never answers.
+    });
+    provider = new OpenAIProvider({
+      name: 'slow',
+      family: 'openai-videos',
+      baseUrl: `${server.url}/v1`,
+      auth: { mode: 'api-key', apiKey: KEY, variable: 'OPENAI_API_KEY' },
+      deployments: {},
+      clock,
+      redactor: new SecretRedactor(),
+      timeoutMs: 150,
+    });
+    const error = await failure(provider.create(request));
+    expect(error).toMatchObject({ kind: 'connection', delivered: 'maybe' });
+    expect(error.message).toBe('slow: create: the request timed out');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("rejects with the caller's abort reason, not a ProviderError", async () => {
+    const { server, provider } = await setUp(() => {
+      // Never answers.
+    });
+    const controller = new AbortController();
+    const pending = provider.create(request, controller.signal);
+    while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const reason = new Error('interrupted by SIGINT');
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
   });
 });
