@@ -46,7 +46,7 @@ describe('shot key', () => {
       shotKey(shotKeyData({ ...base, parent }));
     const out = digestOf('out');
     expect(child({ relation: 'remix_of', output: out })).toBe(
-      shotKey({ ...shotKeyData(base), parent: { output: out, relation: 'remix_of' } } as ShotKeyData),
+      shotKey({ ...shotKeyData(base), parent: { output: out, relation: 'remix_of' } }),
     );
   });
 
