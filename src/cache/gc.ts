@@ -12,12 +12,18 @@
  * a later build can fetch the bytes again while the remote video lives (24 h), and regenerates after.
  *
  * A build running in another process ingests an object before it records the sample that references it;
- * unreferenced objects younger than `graceMs` are therefore left alone, so gc never races a download.
+ * unreferenced objects used (or written) more recently than `graceMs` are therefore left alone, so gc never
+ * races a download. Temp files of crashed ingests are cleaned by the store's own `removeStaleTemps`.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Sha256 } from '../core/brand.ts';
+import type { Sha256, ShotId, VideoId } from '../core/brand.ts';
 import { asSha256 } from '../core/brand.ts';
+import type { Diagnostic } from '../core/diagnostic.ts';
+import { readLockfile } from './lockfile.ts';
+import { Store } from './store.ts';
+import type { StoredObject } from './store.ts';
 import type { Result } from '../core/result.ts';
 import { fail, ok } from '../core/result.ts';
 
@@ -79,17 +85,7 @@ export type GcFailure = {
   readonly message: string;
 };
 
-interface StoreObject {
-  readonly digest: Sha256;
-  readonly path: string;
-  readonly bytes: number;
-  /** Later of atime and mtime, ms. */
-  readonly lastUsed: number;
-  readonly mtime: number;
-}
-
 const HEX2 = /^[0-9a-f]{2}$/;
-const HEX62 = /^[0-9a-f]{62}$/;
 const DEFAULT_GRACE_MS = 600_000;
 
 export async function gc(options: GcOptions): Promise<Result<GcReport, GcFailure[]>> {
@@ -98,14 +94,15 @@ export async function gc(options: GcOptions): Promise<Result<GcReport, GcFailure
   const refs = await readActionCacheReferences(options.cacheDir, options.pinned);
   if (!refs.ok) return refs;
   const { referenced, pinned } = refs.value;
-  const objects = await listStoreObjects(options.cacheDir);
+  const store = Store.open(options.cacheDir);
+  const objects = await store.listObjects();
 
   const removed: GcRemoval[] = [];
-  const survivors: StoreObject[] = [];
+  const survivors: StoredObject[] = [];
   let keptYoung = 0;
   for (const o of objects) {
     if (pinned.has(o.digest) || referenced.has(o.digest)) survivors.push(o);
-    else if (options.now - o.mtime < graceMs) {
+    else if (options.now - o.lastUsedMs < graceMs) {
       keptYoung++;
       survivors.push(o);
     } else removed.push({ digest: o.digest, bytes: o.bytes, reason: 'unreferenced' });
@@ -113,11 +110,11 @@ export async function gc(options: GcOptions): Promise<Result<GcReport, GcFailure
 
   let size = survivors.reduce((n, o) => n + o.bytes, 0);
   const pinnedBytes = survivors.filter((o) => pinned.has(o.digest)).reduce((n, o) => n + o.bytes, 0);
-  const kept: StoreObject[] = [];
+  const kept: StoredObject[] = [];
   if (options.maxSizeBytes !== undefined && size > options.maxSizeBytes) {
     // Oldest use first; ties broken by digest so a dry run and the real run agree.
     const byAge = [...survivors].sort(
-      (a, b) => a.lastUsed - b.lastUsed || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0),
+      (a, b) => a.lastUsedMs - b.lastUsedMs || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0),
     );
     for (const o of byAge) {
       if (size > options.maxSizeBytes && !pinned.has(o.digest) && referenced.has(o.digest)) {
@@ -128,8 +125,8 @@ export async function gc(options: GcOptions): Promise<Result<GcReport, GcFailure
   } else kept.push(...survivors);
 
   if (!dryRun) {
-    const byDigest = new Map(objects.map((o) => [o.digest, o.path]));
-    for (const r of removed) await rm(byDigest.get(r.digest)!, { force: true });
+    for (const r of removed) await store.removeObject(r.digest);
+    await store.removeStaleTemps();
   }
   return ok({
     removed,
@@ -185,33 +182,6 @@ async function readActionCacheReferences(
     }
   }
   return failures.length > 0 ? fail(failures) : ok({ referenced, pinned });
-}
-
-/** Objects laid out as `cas/sha256/<2 hex>/<62 hex>`; anything else there (temp files) is not ours to judge. */
-async function listStoreObjects(cacheDir: string): Promise<StoreObject[]> {
-  const root = path.join(cacheDir, 'cas', 'sha256');
-  const objects: StoreObject[] = [];
-  for (const shard of (await readdirOrEmpty(root)).sort()) {
-    if (!HEX2.test(shard)) continue;
-    for (const rest of (await readdirOrEmpty(path.join(root, shard))).sort()) {
-      if (!HEX62.test(rest)) continue;
-      const file = path.join(root, shard, rest);
-      try {
-        const st = await stat(file);
-        if (!st.isFile()) continue;
-        objects.push({
-          digest: asSha256(shard + rest),
-          path: file,
-          bytes: st.size,
-          lastUsed: Math.max(st.atimeMs, st.mtimeMs),
-          mtime: st.mtimeMs,
-        });
-      } catch {
-        // Removed by someone else meanwhile: nothing to collect.
-      }
-    }
-  }
-  return objects;
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {
@@ -294,4 +264,53 @@ export async function findProjectLockfiles(options: FindLockfilesOptions): Promi
   };
   await walk(path.resolve(options.root), 0);
   return found.sort();
+}
+
+/** Where a lockfile pins something: for messages such as "pinned by storyboard.lock (harbor)". */
+export interface LockReference {
+  /** Absolute path of the lockfile. */
+  readonly lockfile: string;
+  readonly shot: ShotId;
+}
+
+export interface ProjectReferences {
+  /** Absolute paths of the lockfiles read. */
+  readonly lockfiles: readonly string[];
+  /** Output digests pinned by any of them. */
+  readonly pinnedOutputs: ReadonlySet<Sha256>;
+  /** Remote video id -> the lockfile entries that pin it. */
+  readonly pinnedVideos: ReadonlyMap<VideoId, readonly LockReference[]>;
+}
+
+/**
+ * Reads every lockfile of the project (see `findProjectLockfiles`, plus `extraLockfiles`, e.g. the default
+ * manifest's lockfile when it lives outside the root). Any unreadable lockfile is an error: gc and
+ * `videos prune` must know everything that is pinned before they remove anything.
+ */
+export async function readProjectReferences(
+  options: FindLockfilesOptions & { readonly extraLockfiles?: readonly string[] },
+): Promise<Result<ProjectReferences, Diagnostic[]>> {
+  const found = await findProjectLockfiles(options);
+  // An extra lockfile that does not exist is a manifest that never built: nothing pinned, nothing to name.
+  const extra = (options.extraLockfiles ?? []).map((p) => path.resolve(p)).filter((p) => existsSync(p));
+  const paths = [...new Set([...found, ...extra])].sort();
+  const pinnedOutputs = new Set<Sha256>();
+  const pinnedVideos = new Map<VideoId, LockReference[]>();
+  const lockfiles: string[] = [];
+  const problems: Diagnostic[] = [];
+  for (const p of paths) {
+    const read = await readLockfile(p);
+    if (!read.ok) {
+      problems.push(...read.error);
+      continue;
+    }
+    lockfiles.push(p);
+    for (const entry of read.value.shots.values()) {
+      pinnedOutputs.add(entry.output);
+      const refs = pinnedVideos.get(entry.videoId) ?? [];
+      refs.push({ lockfile: p, shot: entry.shot });
+      pinnedVideos.set(entry.videoId, refs);
+    }
+  }
+  return problems.length > 0 ? fail(problems) : ok({ lockfiles, pinnedOutputs, pinnedVideos });
 }

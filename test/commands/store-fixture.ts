@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sha256 } from '../../src/core/brand.ts';
-import { asSha256 } from '../../src/core/brand.ts';
+import { asSha256, asShotId, asShotKey, asVideoId } from '../../src/core/brand.ts';
+import type { LockEntry } from '../../src/cache/types.ts';
+import { serializeLockfile } from '../../src/cache/lockfile.ts';
 
 export function sha256(data: string | Uint8Array): Sha256 {
   return asSha256(createHash('sha256').update(data).digest('hex'));
@@ -53,3 +55,31 @@ export async function putActionCacheEntry(
   }));
   await writeFile(file, JSON.stringify({ version: 1, key, samples: full }));
 }
+
+/** A lock entry with plausible key data; only `shot`, `output` and `videoId` matter to gc and videos. */
+export function lockEntry(shot: string, output: string, videoId: string): LockEntry {
+  return {
+    shot: asShotId(shot),
+    key: asShotKey(sha256(`key of ${shot}`)),
+    output: asSha256(output),
+    bytes: 1,
+    videoId: asVideoId(videoId),
+    model: 'sora-2',
+    size: '1280x720',
+    seconds: 4,
+    keyFormat: 1,
+    family: 'emulator',
+    promptSha256: sha256(`prompt of ${shot}`),
+    referenceSha256: null,
+    parentRelation: null,
+    parentOutput: null,
+  };
+}
+
+export async function writeLock(file: string, entries: readonly LockEntry[]): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, serializeLockfile({ version: 1, shots: new Map(entries.map((e) => [e.shot, e])) }));
+}
+
+export const EMULATOR_CONFIG =
+  'version: 1\nprovider: emulator\nproviders:\n  emulator:\n    type: emulator\n';

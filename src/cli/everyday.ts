@@ -1,0 +1,179 @@
+/**
+ * Small pieces shared by the everyday commands (init, gc, videos, status, why, reroll, watch): argument
+ * parsing with a uniform error, project loading that prints diagnostics, the process clock, a yes/no
+ * question, and plain text tables. Printing lives here because only `cli/` prints.
+ */
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import type { CliContext } from './context.ts';
+import { ExitCode } from './exit-codes.ts';
+import type { Clock } from '../core/clock.ts';
+import { clockFromSpec } from '../core/clock.ts';
+import type { Diagnostic } from '../core/diagnostic.ts';
+import { loadProject, lockfilePathFor } from '../manifest/load-project.ts';
+import { loadConfig } from '../config/load-config.ts';
+import type { ProjectConfig } from '../config/types.ts';
+import type { Manifest } from '../manifest/types.ts';
+import { formatDiagnostic } from '../manifest/format-diagnostic.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * `parseArgs` in strict mode plus `--help`; on a mistake prints `sora-build NAME: problem` and the help to
+ * stderr. Returns the exit code to use instead of the parsed values when the command should stop.
+ */
+export function parseCommandArgs<O extends Options>(
+  ctx: CliContext,
+  name: string,
+  args: string[],
+  options: O,
+  help: string,
+):
+  | {
+      values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>['values'];
+      positionals: string[];
+    }
+  | number {
+  try {
+    const parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+    });
+    if ((parsed.values as { help?: boolean }).help === true) {
+      ctx.stdout.write(help);
+      return ExitCode.Ok;
+    }
+    return { values: parsed.values as never, positionals: parsed.positionals };
+  } catch (error) {
+    ctx.stderr.write(`sora-build ${name}: ${(error as Error).message}\n\n${help}`);
+    return ExitCode.Usage;
+  }
+}
+
+/** The process clock: `SORA_BUILD_CLOCK=scaled:<speed>[:<epoch>]` (tests, benchmarks), else the system clock. */
+export function cliClock(ctx: CliContext): Clock {
+  return clockFromSpec(ctx.env['SORA_BUILD_CLOCK']);
+}
+
+export function useColor(ctx: CliContext): boolean {
+  return ctx.stderr.isTTY === true && ctx.env['NO_COLOR'] === undefined;
+}
+
+export function printDiagnostics(ctx: CliContext, diagnostics: readonly Diagnostic[]): void {
+  const color = useColor(ctx);
+  for (const d of diagnostics) ctx.stderr.write(ctx.redact(formatDiagnostic(d, { color, cwd: ctx.cwd })));
+}
+
+export interface ProjectArgs {
+  /** MANIFEST as given on the command line (relative to cwd). */
+  readonly manifest?: string | undefined;
+  readonly config?: string | undefined;
+  readonly provider?: string | undefined;
+}
+
+export interface Project {
+  readonly config: ProjectConfig;
+  readonly manifest: Manifest;
+}
+
+/**
+ * Loads config and manifest; on errors prints every diagnostic and returns exit code 2. Warnings are
+ * printed only when `warnings` is set (commands that do not build keep quiet about them).
+ */
+export async function loadProjectOrReport(
+  ctx: CliContext,
+  args: ProjectArgs,
+  options: { warnings?: boolean } = {},
+): Promise<Project | number> {
+  const loaded = await loadProject({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(args.manifest !== undefined ? { manifestPath: path.resolve(ctx.cwd, args.manifest) } : {}),
+    ...(args.config !== undefined ? { configPath: path.resolve(ctx.cwd, args.config) } : {}),
+    ...(args.provider !== undefined ? { provider: args.provider } : {}),
+  });
+  if (!loaded.ok) {
+    printDiagnostics(ctx, loaded.diagnostics);
+    return ExitCode.Usage;
+  }
+  if (options.warnings === true) printDiagnostics(ctx, loaded.warnings);
+  return { config: loaded.config, manifest: loaded.manifest };
+}
+
+/**
+ * Loads only the config, for commands that work project-wide (gc, videos) and must keep working while the
+ * manifest is broken mid-edit. Also returns the default manifest's lockfile path.
+ */
+export async function loadConfigOrReport(
+  ctx: CliContext,
+  args: Omit<ProjectArgs, 'manifest'>,
+): Promise<{ config: ProjectConfig; defaultLockfile: string } | number> {
+  const loaded = await loadConfig({
+    cwd: ctx.cwd,
+    startDir: ctx.cwd,
+    configPath: args.config,
+    provider: args.provider,
+  });
+  if (loaded.config === undefined || loaded.diagnostics.some((d) => d.severity === 'error')) {
+    printDiagnostics(ctx, loaded.diagnostics);
+    return ExitCode.Usage;
+  }
+  return { config: loaded.config, defaultLockfile: lockfilePathFor(loaded.config.manifest) };
+}
+
+/**
+ * Asks a yes/no question on the terminal; anything but `y`/`yes` is no. Callers check `ctx.stdin.isTTY`
+ * first: without a terminal the answer must come from `--yes`, never from piped input by accident.
+ */
+export async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+  ctx.stdout.write(`${question} [y/N] `);
+  const rl = createInterface({ input: ctx.stdin, terminal: false });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      let done = false;
+      rl.once('line', (line) => {
+        done = true;
+        resolve(line);
+      });
+      rl.once('close', () => {
+        if (!done) resolve('');
+      });
+      ctx.signal.addEventListener('abort', () => resolve(''), { once: true });
+    });
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    rl.close();
+  }
+}
+
+/** Left-aligned columns separated by two spaces; `right` marks columns aligned right (numbers). */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: readonly number[] = [],
+): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (right.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** A path as the user should see it: relative to cwd when inside it, POSIX separators. */
+export function shownPath(ctx: CliContext, abs: string): string {
+  const rel = path.relative(ctx.cwd, abs);
+  const shown = rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
+  return shown.split(path.sep).join('/');
+}
+
+/** `2026-11-25 12:04` in UTC, for tables (the `Z` is in the header). */
+export function formatTimestamp(ms: number | null): string {
+  if (ms === null) return '-';
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+}
