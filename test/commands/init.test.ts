@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, withTempDir } from './cli-harness.ts';
+import { loadProject } from '../../src/manifest/load-project.ts';
+import { asShotId } from '../../src/core/brand.ts';
 import { CONFIG_TEMPLATE, STORYBOARD_TEMPLATE, missingIgnoreLines } from '../../src/cli/commands/init.ts';
 
 describe('sora-build init', () => {
@@ -98,5 +100,22 @@ describe('sora-build init', () => {
     ['outputs/\n', ['.sora-build/', 'out/']],
   ])('missingIgnoreLines(%j)', (text, expected) => {
     expect(missingIgnoreLines(text)).toEqual(expected);
+  });
+});
+
+describe('the scaffold', () => {
+  it('loads as a valid project with no warnings, using the emulator provider', async () => {
+    await withTempDir(async (dir) => {
+      expect((await runCli(['init'], { cwd: dir })).code).toBe(0);
+      const loaded = await loadProject({ cwd: dir, env: {} });
+      expect(loaded.ok && loaded.warnings).toEqual([]);
+      if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+      expect(loaded.config.provider.type).toBe('emulator');
+      expect([...loaded.manifest.shots.keys()]).toEqual(['harbor', 'lighthouse', 'lighthouse-night']);
+      expect(loaded.manifest.shots.get(asShotId('harbor'))?.prompt).toBe(
+        'Wide establishing shot of a misty harbor at dawn, 35mm film, golden hour, shallow depth of field.',
+      );
+      expect(loaded.manifest.shots.get(asShotId('lighthouse-night'))?.remixOf).toBe('lighthouse');
+    });
   });
 });
