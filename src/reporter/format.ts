@@ -29,7 +29,10 @@ export function formatElapsed(ms: number): string {
 
 /** US dollars with cents; an unknown price stays unknown, never $0. */
 export function formatCost(usd: number | null): string {
-  return usd === null ? 'cost unknown' : `$${usd.toFixed(2)}`;
+  if (usd === null) return 'cost unknown';
+  // Sums of per-second prices carry float noise (1.805 is 1.80499…); round the cents as written.
+  const cents = Math.round(Number((usd * 100).toPrecision(12)));
+  return `$${(cents / 100).toFixed(2)}`;
 }
 
 /** Decimal units, as file managers show video sizes: `512 B`, `12.3 kB`, `1.2 MB`, `2.0 GB`. */
