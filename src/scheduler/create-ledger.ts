@@ -161,7 +161,7 @@ export class CreateLedger {
     const started = clock.now();
     for (;;) {
       signal?.throwIfAborted();
-      const outcome = await this.#locked(signal, async (state) => {
+      const outcome = await this.#locked<{ slot: CreateSlot } | { waitMs: number }>(signal, (state) => {
         const now = clock.now();
         const effective = effectiveLimit(limit, state.penalty, now, windowMs);
         const window = new SlidingWindow({
@@ -171,10 +171,10 @@ export class CreateLedger {
         });
         window.prune(now);
         const freeAt = Math.max(window.nextSlotAt(now), state.blockedUntil);
-        if (freeAt > now) return { state: undefined, result: { waitMs: freeAt - now } };
+        if (freeAt > now) return Promise.resolve({ state: undefined, result: { waitMs: freeAt - now } });
         window.record(now);
         const slot: CreateSlot = { at: now, waitedMs: now - started, effectiveLimit: effective };
-        return { state: { ...state, events: window.toJSON() }, result: { slot } };
+        return Promise.resolve({ state: { ...state, events: window.toJSON() }, result: { slot } });
       });
       if ('slot' in outcome) return outcome.slot;
       await clock.sleep(outcome.waitMs, signal);
