@@ -15,10 +15,12 @@ import type { Sha256, ShotId, VideoId } from './brand.ts';
 import type { Diagnostic, Location, Severity } from './diagnostic.ts';
 import { lineAndColumn } from './diagnostic.ts';
 
-/** A shot's state in the plan (design.md section 5). */
+/** A shot's state in the plan (design.md section 5; the same values as `ShotState` in src/plan/plan-types.ts). */
 export type ShotPlanState =
   /** Pinned in the lockfile and its output is in the store: nothing to do. */
   | 'fresh'
+  /** Not pinned, but the action cache holds a sample for this very key: re-pinned, no generation. */
+  | 'cached'
   /** Never built (no lock entry, no sample in the action cache). */
   | 'missing'
   /** Built before, but a key field changed (`reasons` say which). */
@@ -26,7 +28,7 @@ export type ShotPlanState =
   /** Waits for a parent that must be built first (its key depends on the parent's output). */
   | 'blocked';
 
-export const SHOT_PLAN_STATES: readonly ShotPlanState[] = ['fresh', 'missing', 'stale', 'blocked'];
+export const SHOT_PLAN_STATES: readonly ShotPlanState[] = ['fresh', 'cached', 'missing', 'stale', 'blocked'];
 
 /** A place in a file the user wrote, flattened from a `Location` so it serialises as is. */
 export interface EventLocation {
@@ -109,6 +111,7 @@ export const SHOT_FAILURE_REASONS: readonly ShotFailureReason[] = [
 /** The shot counts of a plan, one per state. */
 export interface PlanCounts {
   readonly fresh: number;
+  readonly cached: number;
   readonly missing: number;
   readonly stale: number;
   readonly blocked: number;
@@ -138,10 +141,13 @@ export interface ShotPlannedEvent {
   readonly time: number;
   readonly shot: ShotId;
   readonly state: ShotPlanState;
-  /** For `stale`: the changed key fields in words (`prompt changed`); empty otherwise. */
+  /**
+   * Why it will be generated, in words (`prompt changed`, `parent will be rebuilt`: the plan's `describeReason`);
+   * empty when there is nothing to say.
+   */
   readonly reasons: readonly string[];
-  /** For `blocked`: the parents that must be built first; empty otherwise. */
-  readonly blockedBy: readonly ShotId[];
+  /** For `blocked`: the parent that will be generated first; `null` otherwise. */
+  readonly blockedBy: ShotId | null;
   /** Where the shot is declared in the manifest, when known. */
   readonly location: EventLocation | null;
 }

@@ -29,30 +29,33 @@ export function plainLine(
   const tag = (shot: string): string => `[${shot}]`;
   switch (event.type) {
     case 'build-started': {
-      const { fresh, missing, stale, blocked } = event.counts;
+      const { fresh, cached, missing, stale, blocked } = event.counts;
       const generate = missing + stale + blocked;
       const parts = [
         missing > 0 ? `${missing} missing` : '',
         stale > 0 ? `${stale} stale` : '',
         blocked > 0 ? `${blocked} waiting for a parent` : '',
       ].filter((p) => p !== '');
+      const repin = cached > 0 ? `, ${cached} to re-pin from the action cache` : '';
       const work =
         generate === 0
-          ? `nothing to generate, ${fresh} fresh`
-          : `${plural(generate, 'shot')} to generate (${parts.join(', ')}), ${fresh} fresh; estimated ${formatCost(event.estimatedCostUsd)}` +
+          ? `nothing to generate, ${fresh} fresh${repin}`
+          : `${plural(generate, 'shot')} to generate (${parts.join(', ')}), ${fresh} fresh${repin}; estimated ${formatCost(event.estimatedCostUsd)}` +
             (event.estimatedWallMs === null ? '' : `, about ${formatDuration(event.estimatedWallMs)}`);
       return `sora-build: building ${displayPath(event.manifest, cwd)} with provider ${event.provider}: ${work}`;
     }
     case 'shot-planned':
       switch (event.state) {
         case 'fresh':
+        case 'cached':
+          // Said by the `shot-cached` event that follows.
           return null;
         case 'missing':
           return `${tag(event.shot)} missing`;
         case 'stale':
           return `${tag(event.shot)} stale: ${event.reasons.length > 0 ? event.reasons.join(', ') : 'key changed'}`;
         case 'blocked':
-          return `${tag(event.shot)} waits for ${event.blockedBy.join(', ')}`;
+          return `${tag(event.shot)} waits for ${event.blockedBy ?? 'its parent'}`;
         default:
           return unreachable(event.state);
       }

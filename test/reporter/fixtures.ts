@@ -32,7 +32,7 @@ export function scriptedBuild(): BuildEvent[] {
       time: T0,
       manifest: MANIFEST,
       provider: 'emulator',
-      counts: { fresh: 1, missing: 2, stale: 1, blocked: 1 },
+      counts: { fresh: 1, cached: 0, missing: 2, stale: 1, blocked: 1 },
       estimatedCostUsd: 2,
       estimatedWallMs: 95_000,
       targets: [id('harbor'), id('intro'), id('mug'), id('mug-teal'), id('teaser')],
@@ -40,7 +40,7 @@ export function scriptedBuild(): BuildEvent[] {
     planned('harbor', 'missing', 9),
     planned('intro', 'missing', 22),
     { ...planned('mug', 'stale', 11), reasons: ['prompt changed'] },
-    { ...planned('mug-teal', 'blocked', 16), blockedBy: [id('mug')] },
+    { ...planned('mug-teal', 'blocked', 16), blockedBy: id('mug') },
     planned('teaser', 'fresh', 18),
     {
       type: 'shot-cached',
@@ -155,7 +155,7 @@ export function interruptedBuild(): BuildEvent[] {
       time: T0,
       manifest: MANIFEST,
       provider: 'gateway',
-      counts: { fresh: 0, missing: 2, stale: 0, blocked: 0 },
+      counts: { fresh: 0, cached: 0, missing: 2, stale: 0, blocked: 0 },
       estimatedCostUsd: null,
       estimatedWallMs: null,
       targets: [id('harbor'), id('intro')],
@@ -238,7 +238,7 @@ export const ONE_OF_EACH: { readonly [K in BuildEventType]: Extract<BuildEvent, 
 
 function planned(
   shot: string,
-  state: 'fresh' | 'missing' | 'stale' | 'blocked',
+  state: 'fresh' | 'cached' | 'missing' | 'stale' | 'blocked',
   line: number,
 ): Extract<BuildEvent, { type: 'shot-planned' }> {
   return {
@@ -247,7 +247,7 @@ function planned(
     shot: id(shot),
     state,
     reasons: [],
-    blockedBy: [],
+    blockedBy: null,
     location: at(MANIFEST, line, 3),
   };
 }

@@ -17,7 +17,7 @@ describe('JsonReporter', () => {
     expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(events);
     expect(lines[0]).toBe(
       '{"type":"build-started","time":1700000000000,"manifest":"/proj/storyboard.yaml","provider":"emulator",' +
-        '"counts":{"fresh":1,"missing":2,"stale":1,"blocked":1},"estimatedCostUsd":2,"estimatedWallMs":95000,' +
+        '"counts":{"fresh":1,"cached":0,"missing":2,"stale":1,"blocked":1},"estimatedCostUsd":2,"estimatedWallMs":95000,' +
         '"targets":["harbor","intro","mug","mug-teal","teaser"]}',
     );
   });

@@ -84,6 +84,25 @@ describe('PlainReporter', () => {
   it('words the rarer events: re-pins, a matched reconciliation, 429 waits, hints, unknown cost, paths outside cwd', async () => {
     const { stdout } = await run([
       {
+        type: 'build-started',
+        time: T0,
+        manifest: '/proj/ads/storyboard.yaml',
+        provider: 'azure',
+        counts: { fresh: 3, cached: 1, missing: 0, stale: 0, blocked: 0 },
+        estimatedCostUsd: 0,
+        estimatedWallMs: 0,
+        targets: [id('teaser')],
+      },
+      {
+        type: 'shot-planned',
+        time: T0,
+        shot: id('teaser'),
+        state: 'cached',
+        reasons: ['prompt changed'],
+        blockedBy: null,
+        location: null,
+      },
+      {
         type: 'shot-cached',
         time: T0,
         shot: id('teaser'),
@@ -143,6 +162,7 @@ describe('PlainReporter', () => {
     ]);
     expect(stdout).toBe(
       [
+        'sora-build: building ads/storyboard.yaml with provider azure: nothing to generate, 3 fresh, 1 to re-pin from the action cache',
         '[teaser] re-pinned from the action cache',
         '[harbor] reconciled: found video_h through List, not creating it again',
         '[intro] waiting for quota: rate limited (429), 12s',

@@ -157,7 +157,7 @@ describe('PrettyReporter', () => {
         time: T0,
         manifest: MANIFEST,
         provider: 'emulator',
-        counts: { fresh: 0, missing: 30, stale: 0, blocked: 0 },
+        counts: { fresh: 0, cached: 0, missing: 30, stale: 0, blocked: 0 },
         estimatedCostUsd: 24,
         estimatedWallMs: 900_000,
         targets: shots,
