@@ -83,7 +83,8 @@ export class WatchSession {
   #debounce: AbortController | undefined;
   #build: AbortController | undefined;
   #watchCount = 0;
-  #done: PromiseWithResolvers<void> = Promise.withResolvers<void>();
+  #resolveDone: () => void = () => {};
+  readonly #done: Promise<void> = new Promise((resolve) => (this.#resolveDone = resolve));
   #started = false;
 
   constructor(options: WatchSessionOptions) {
@@ -114,7 +115,7 @@ export class WatchSession {
     this.#watchCount = initial.length;
     if (initial.length > 0) this.#options.watcher.setPaths(initial);
     this.#dispatch({ type: 'start' });
-    return this.#done.promise;
+    return this.#done;
   }
 
   /** Ctrl-C: stop waiting for the running build (its jobs keep going into the cache) and exit. */
@@ -199,7 +200,7 @@ export class WatchSession {
     try {
       await this.#options.watcher.close();
     } finally {
-      this.#done.resolve();
+      this.#resolveDone();
     }
   }
 }

@@ -18,8 +18,9 @@ class FakeWatcher implements FileWatcher {
   onChange(listener: (path: string) => void): void {
     this.listener = listener;
   }
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
+    return Promise.resolve();
   }
   change(path: string): void {
     this.listener!(path);
@@ -30,7 +31,8 @@ class FakeWatcher implements FileWatcher {
 class Iterations {
   readonly requests: { request: IterationRequest; finish: (r?: IterationResult) => void }[] = [];
   run = (request: IterationRequest): Promise<IterationResult> => {
-    const { promise, resolve } = Promise.withResolvers<IterationResult>();
+    let resolve: (r: IterationResult) => void = () => {};
+    const promise = new Promise<IterationResult>((r) => (resolve = r));
     request.signal.addEventListener('abort', () => resolve({ watchPaths: undefined }), { once: true });
     this.requests.push({ request, finish: (r) => resolve(r ?? { watchPaths: undefined }) });
     return promise;
@@ -153,7 +155,7 @@ describe('WatchSession', () => {
       () =>
         new WatchSession({
           watcher: new FakeWatcher(),
-          runIteration: async () => ({ watchPaths: undefined }),
+          runIteration: () => Promise.resolve({ watchPaths: undefined }),
           displayPath: (p) => p,
           debounceMs: -1,
         }),
