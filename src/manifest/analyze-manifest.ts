@@ -18,7 +18,7 @@ import type { ModelCapabilities } from '../config/capabilities.ts';
 import type { ProviderType } from '../config/types.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { interpolate } from './interpolate.ts';
-import { BUILTIN_DEFAULTS, MAX_PROMPT_LENGTH, SHOT_FIELDS } from './manifest-schema.ts';
+import { BUILTIN_DEFAULTS, builtinModel, MAX_PROMPT_LENGTH, SHOT_FIELDS } from './manifest-schema.ts';
 import type { DefaultsField } from './manifest-schema.ts';
 import { checkOutputPath, outputCollisions } from './output-paths.ts';
 import type { OutputClaim } from './output-paths.ts';
@@ -137,7 +137,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     return {
       node,
       key: keyNode,
-      value: node.toJS(doc) as unknown,
+      value: (isScalar(node) ? node.value : node.toJS(doc)) as unknown,
       location: loc(node),
       keyLocation: loc(keyNode),
     };
@@ -269,7 +269,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
   const resolveRoot = (shot: RawShot): Resolved => {
     const seconds = ownOrDefault(shot, 'seconds', toSeconds, BUILTIN_DEFAULTS.seconds);
     return {
-      model: ownOrDefault(shot, 'model', String, BUILTIN_DEFAULTS.model),
+      model: ownOrDefault(shot, 'model', String, builtinModel(options.providerType)),
       size: ownOrDefault(shot, 'size', String, BUILTIN_DEFAULTS.size),
       seconds,
       totalSeconds: seconds?.value,
@@ -535,7 +535,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     shots.set(shot.id, {
       id: shot.id,
       prompt: prompts.get(shot.id) ?? '',
-      model: r.model?.value ?? BUILTIN_DEFAULTS.model,
+      model: r.model?.value ?? builtinModel(options.providerType),
       size,
       width,
       height,

@@ -13,7 +13,16 @@ import { ENV_NAME_PATTERN, VAR_NAME_PATTERN } from './manifest-schema.ts';
 type Token =
   | { readonly kind: 'escape'; readonly start: number; readonly end: number }
   | { readonly kind: 'ref'; readonly start: number; readonly end: number; readonly inner: string }
-  | { readonly kind: 'unterminated'; readonly start: number; readonly end: number };
+  /** `${` not followed by a name and `}`: `found` is the character where the `}` was expected. */
+  | {
+      readonly kind: 'unclosed';
+      readonly start: number;
+      readonly end: number;
+      readonly found: string | undefined;
+    };
+
+/** Characters of a name or `env:NAME`; the first other character must be the closing `}`. */
+const NAME_CHAR = /[A-Za-z0-9_.:-]/;
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -23,14 +32,14 @@ function tokenize(text: string): Token[] {
       tokens.push({ kind: 'escape', start: i, end: i + 3 });
       i = text.indexOf('$', i + 3);
     } else if (text.startsWith('${', i)) {
-      const close = text.indexOf('}', i + 2);
-      const newline = text.indexOf('\n', i + 2);
-      if (close === -1 || (newline !== -1 && newline < close)) {
-        tokens.push({ kind: 'unterminated', start: i, end: i + 2 });
-        i = text.indexOf('$', i + 2);
+      let j = i + 2;
+      while (j < text.length && NAME_CHAR.test(text[j]!)) j++;
+      if (text[j] === '}' && j > i + 2) {
+        tokens.push({ kind: 'ref', start: i, end: j + 1, inner: text.slice(i + 2, j) });
+        i = text.indexOf('$', j + 1);
       } else {
-        tokens.push({ kind: 'ref', start: i, end: close + 1, inner: text.slice(i + 2, close) });
-        i = text.indexOf('$', close + 1);
+        tokens.push({ kind: 'unclosed', start: i, end: j, found: text[j] });
+        i = text.indexOf('$', j);
       }
     } else {
       i = text.indexOf('$', i + 1);
@@ -95,10 +104,16 @@ export function interpolate(input: InterpolationInput): Interpolation {
       case 'escape':
         text += '${';
         return;
-      case 'unterminated':
-        text += '${';
-        problem('Expected `}` to close this `${`, but the line ends first (write `$${` for a literal `${`)');
+      case 'unclosed': {
+        const written = input.value.slice(t.start, t.end);
+        const found = t.found === undefined ? 'the end of the prompt' : JSON.stringify(t.found);
+        problem(
+          t.end === t.start + 2
+            ? `Expected a variable name or env:NAME right after \`\${\`, but found ${found} (write \`$\${\` for a literal \`\${\`)`
+            : `Expected \`}\` to close \`${written}\`, but found ${found}`,
+        );
         return;
+      }
       case 'ref': {
         const written = input.value.slice(t.start, t.end);
         if (t.inner.startsWith('env:')) {

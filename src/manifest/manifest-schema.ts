@@ -5,6 +5,7 @@
  * a test fails when the file and the code disagree.
  */
 import { ASSETS } from './types.ts';
+import type { ProviderType } from '../config/types.ts';
 import type { Fit, ShotField } from './types.ts';
 
 /** `^[a-z0-9][a-z0-9._-]*$`: safe as a file name and in a URL, unambiguous on case-insensitive disks. */
@@ -45,6 +46,11 @@ export const MANIFEST_FIELDS: readonly ManifestField[] = ['version', 'defaults',
 
 /** Built-in defaults, the API's own (spec: model `sora-2`, size `720x1280`, seconds `"4"`). */
 export const BUILTIN_DEFAULTS = { model: 'sora-2', size: '720x1280', seconds: 4, fit: 'none' } as const;
+
+/** The built-in model depends on the API: Azure's Sora 1 jobs API has one model, `sora`. */
+export function builtinModel(providerType: ProviderType | undefined): string {
+  return providerType === 'azure-sora1' ? 'sora' : BUILTIN_DEFAULTS.model;
+}
 
 type JsonSchema = Readonly<Record<string, unknown>>;
 

@@ -93,8 +93,17 @@ export function schemaDiagnostics(
   const diagnostics: Diagnostic[] = [];
   const badPointers = new Set<string>();
   const seen = new Set<string>();
+  // A misspelt required field (`promt:`) is one mistake: the "did you mean `prompt`" says it all, so the
+  // "`prompt` is missing" that comes with it is dropped.
+  const misspelt = new Set<string>();
   for (const e of errors ?? []) {
-    const made = diagnose(e, doc, file, options, badPointers);
+    if (e.keyword !== 'additionalProperties') continue;
+    const props = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+    const suggestion = didYouMean(String((e.params as Record<string, unknown>)['additionalProperty']), props);
+    if (suggestion !== undefined) misspelt.add(`${e.instancePath}/${suggestion}`);
+  }
+  for (const e of errors ?? []) {
+    const made = diagnose(e, doc, options, badPointers, misspelt);
     if (made === undefined) continue;
     // ajv may report one mistake through two keywords at one place (e.g. `minimum` of a union type).
     const id = `${made.range.offset}:${made.message}`;
@@ -108,9 +117,9 @@ export function schemaDiagnostics(
 function diagnose(
   e: ErrorObject,
   doc: YamlDocument,
-  file: SourceFile,
   options: SchemaDiagnosticOptions,
   bad: Set<string>,
+  misspelt: ReadonlySet<string>,
 ): { message: string; range: Range } | undefined {
   const target = nodeAtPointer(doc, e.instancePath);
   const keyRange = rangeOfNode(target.key);
@@ -148,6 +157,7 @@ function diagnose(
     case 'required': {
       const missing = String(params['missingProperty']);
       markBad(`${e.instancePath}/${missing}`);
+      if (misspelt.has(`${e.instancePath}/${missing}`)) return undefined;
       // The document itself has no key: point at its start.
       const range = keyRange ?? (e.instancePath === '' ? { offset: 0, length: 0 } : valueRange);
       return { message: `Expected ${name} to have \`${missing}\`, but it is missing`, range };
