@@ -118,4 +118,14 @@ describe('the scaffold', () => {
       expect(loaded.manifest.shots.get(asShotId('lighthouse-night'))?.remixOf).toBe('lighthouse');
     });
   });
+
+  it('passes sora-build validate', async () => {
+    await withTempDir(async (dir) => {
+      expect((await runCli(['init'], { cwd: dir })).code).toBe(0);
+      const r = await runCli(['validate'], { cwd: dir });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('storyboard.yaml: 3 shots, no problems\n');
+      expect(r.code).toBe(0);
+    });
+  });
 });
