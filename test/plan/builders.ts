@@ -8,6 +8,11 @@ import type { Location, SourceFile } from '../../src/core/diagnostic.ts';
 import type { CacheIndex, LockEntry, Lockfile, Sample } from '../../src/cache/types.ts';
 import type { Manifest, ReferenceImage, ShotConfig, ShotField } from '../../src/manifest/types.ts';
 import { createHash } from 'node:crypto';
+import { buildGraph } from '../../src/graph/build-graph.ts';
+import { selectTargets } from '../../src/graph/select-targets.ts';
+import { planBuild } from '../../src/plan/plan-build.ts';
+import type { PlanBuildOptions } from '../../src/plan/plan-build.ts';
+import { lockEntryFor } from '../../src/plan/lock-entry-for.ts';
 
 export interface ShotSpec {
   prompt?: string;
@@ -130,3 +135,63 @@ export function sampleOf(output: Sha256, videoId = 'video_x'): Sample {
     assets: {},
   };
 }
+
+/** Planner options with test defaults: sora-2 at $0.10/s, 2 creates/min, 4 in flight, 10 s render per second. */
+export function planOptions(
+  manifest: Manifest,
+  cache: CacheIndex,
+  overrides: Partial<Omit<PlanBuildOptions, 'manifest' | 'cache'>> & { shots?: readonly string[] } = {},
+): PlanBuildOptions {
+  const g = buildGraph(manifest);
+  if (!g.ok) throw new Error(g.error.map((d) => d.message).join('\n'));
+  const t = selectTargets(g.value, overrides.shots ?? []);
+  if (!t.ok) throw new Error(t.error.message);
+  const referenceDigests = new Map<ShotId, Sha256 | null>();
+  for (const [id, shot] of manifest.shots)
+    referenceDigests.set(id, shot.inputReference?.sourceDigest ?? null);
+  const { shots: _, ...rest } = overrides;
+  return {
+    manifest,
+    graph: g.value,
+    targets: t.value,
+    cache,
+    family: 'openai-videos',
+    referenceDigests,
+    pricing: { 'sora-2': { usdPerSecond: 0.1 } },
+    quota: { createsPerMinute: 2, maxInFlight: 4 },
+    renderEstimate: (seconds) => seconds * 10_000,
+    ...rest,
+  };
+}
+
+/**
+ * A miniature build engine for planner tests: repeatedly plans and "generates" every shot that can be
+ * (a fresh fake output per generation, added to the store and the action cache) or re-pins cached
+ * samples, until every target is fresh. Returns the number of generations.
+ */
+export function buildAll(
+  manifest: Manifest,
+  cache: MemoryCacheIndex,
+  overrides: Parameters<typeof planOptions>[2] = {},
+): number {
+  let generations = 0;
+  for (let round = 0; round < 1000; round++) {
+    const plan = planBuild(planOptions(manifest, cache, overrides));
+    const todo = plan.shots.filter((s) => s.state !== 'fresh' && s.state !== 'blocked');
+    if (todo.length === 0) return generations;
+    for (const s of todo) {
+      let sample = s.cachedSample;
+      if (sample === null) {
+        generations++;
+        sample = sampleOf(digestOf(`video ${s.id} #${++videoCounter}`), `video_${videoCounter}`);
+        cache.objects.add(sample.output);
+        const list = cache.cached.get(s.key!) ?? [];
+        list.push(sample);
+        cache.cached.set(s.key!, list);
+      }
+      cache.lock.set(s.id, lockEntryFor(s.id, s.keyData!, sample));
+    }
+  }
+  throw new Error('buildAll did not converge');
+}
+let videoCounter = 0;
