@@ -1,0 +1,173 @@
+/**
+ * Video jobs and their life: `queued -> in_progress -> completed | failed`, derived lazily from the clock on
+ * every read (no timers), so a FakeClock or ScaledClock moves jobs exactly as far as it moves time.
+ */
+
+/** Assets stay downloadable this long after completion (24 h of emulator time, like the service's samples). */
+export const EXPIRY_MS = 24 * 60 * 60 * 1000;
+
+export type JobStatus = 'queued' | 'in_progress' | 'completed' | 'failed';
+
+/** A stretch of the video with the prompt shown over it (an extension shows its parent's prompts first). */
+export interface Segment {
+  readonly prompt: string;
+  readonly seconds: number;
+}
+
+export interface JobFailure {
+  readonly code: string;
+  readonly message: string;
+  /** Where in the render the job fails: 0 = as it leaves the queue (moderation), up to 1. */
+  readonly atFraction: number;
+}
+
+export interface VideoJob {
+  readonly id: string;
+  /** Creation order, for listing. */
+  readonly seq: number;
+  readonly model: string;
+  readonly prompt: string;
+  readonly size: string;
+  readonly width: number;
+  readonly height: number;
+  /** Total duration in seconds (for an extension, the stitched total). */
+  readonly seconds: number;
+  readonly segments: readonly Segment[];
+  readonly audio: boolean;
+  /** Emulator-clock ms. */
+  readonly createdAt: number;
+  readonly queuedMs: number;
+  readonly renderMs: number;
+  readonly failure: JobFailure | null;
+  readonly remixedFrom: string | null;
+  /** Seeds the look of the placeholder video, so two jobs of one prompt differ. */
+  readonly seed: number;
+}
+
+export interface JobView {
+  readonly status: JobStatus;
+  readonly progress: number;
+  /** Emulator-clock ms, when completed. */
+  readonly completedAt: number | null;
+  readonly expiresAt: number | null;
+  /** Whether the assets are gone (completed and past `expiresAt`). */
+  readonly expired: boolean;
+  /** Emulator ms until the next change worth polling for (0 once terminal). */
+  readonly remainingMs: number;
+}
+
+/** The job as of `now`. */
+export function viewJob(job: VideoJob, now: number): JobView {
+  const elapsed = now - job.createdAt;
+  const { queuedMs, renderMs, failure } = job;
+  if (failure !== null) {
+    const failAfter = queuedMs + renderMs * failure.atFraction;
+    if (elapsed >= failAfter) {
+      return {
+        status: 'failed',
+        progress: Math.floor(99 * failure.atFraction),
+        completedAt: null,
+        expiresAt: null,
+        expired: false,
+        remainingMs: 0,
+      };
+    }
+  }
+  if (elapsed < queuedMs) {
+    return {
+      status: 'queued',
+      progress: 0,
+      completedAt: null,
+      expiresAt: null,
+      expired: false,
+      remainingMs: queuedMs + renderMs - elapsed,
+    };
+  }
+  if (elapsed < queuedMs + renderMs) {
+    const progress = Math.min(99, Math.max(1, 1 + Math.floor((98 * (elapsed - queuedMs)) / renderMs)));
+    return {
+      status: 'in_progress',
+      progress,
+      completedAt: null,
+      expiresAt: null,
+      expired: false,
+      remainingMs: queuedMs + renderMs - elapsed,
+    };
+  }
+  const completedAt = job.createdAt + queuedMs + renderMs;
+  const expiresAt = completedAt + EXPIRY_MS;
+  return {
+    status: 'completed',
+    progress: 100,
+    completedAt,
+    expiresAt,
+    expired: now >= expiresAt,
+    remainingMs: 0,
+  };
+}
+
+const seconds = (ms: number): number => Math.floor(ms / 1000);
+
+/** The spec's `VideoResource`: every key present, nullable ones as null, nothing else. */
+export function toVideoResource(job: VideoJob, now: number): Record<string, unknown> {
+  const view = viewJob(job, now);
+  return {
+    id: job.id,
+    object: 'video',
+    model: job.model,
+    status: view.status,
+    progress: view.progress,
+    created_at: seconds(job.createdAt),
+    completed_at: view.completedAt === null ? null : seconds(view.completedAt),
+    // Whole seconds after completed_at, so expires_at - completed_at is exactly 86400.
+    expires_at: view.completedAt === null ? null : seconds(view.completedAt) + EXPIRY_MS / 1000,
+    prompt: job.prompt,
+    size: job.size,
+    seconds: String(job.seconds),
+    remixed_from_video_id: job.remixedFrom,
+    error:
+      view.status === 'failed' && job.failure !== null
+        ? { code: job.failure.code, message: job.failure.message }
+        : null,
+  };
+}
+
+export interface ListPage {
+  readonly data: readonly VideoJob[];
+  readonly hasMore: boolean;
+}
+
+export class JobStore {
+  #jobs = new Map<string, VideoJob>();
+  #seq = 0;
+
+  nextSeq(): number {
+    return this.#seq++;
+  }
+
+  add(job: VideoJob): void {
+    this.#jobs.set(job.id, job);
+  }
+
+  get(id: string): VideoJob | undefined {
+    return this.#jobs.get(id);
+  }
+
+  delete(id: string): boolean {
+    return this.#jobs.delete(id);
+  }
+
+  /**
+   * A page in creation order (`desc`: newest first), starting after the job `after` (which must exist; the
+   * caller checks), at most `limit` long.
+   */
+  list(options: { order: 'asc' | 'desc'; limit: number; after?: string }): ListPage {
+    const all = [...this.#jobs.values()].sort((a, b) =>
+      options.order === 'asc' ? a.seq - b.seq : b.seq - a.seq,
+    );
+    let start = 0;
+    if (options.after !== undefined) start = all.findIndex((j) => j.id === options.after) + 1;
+    const data = all.slice(start, start + options.limit);
+    return { data, hasMore: start + options.limit < all.length };
+  }
+}
