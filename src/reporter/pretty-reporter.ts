@@ -26,6 +26,9 @@ import { failureText, interruptedText } from './plain-line.ts';
 import { renderTable } from './render-table.ts';
 import type { OutputStream, Reporter } from './reporter.ts';
 
+/** Failures shown under the live table (all of them are printed at the end). */
+const LIVE_FAILURES = 3;
+
 export interface PrettyReporterOptions {
   readonly stdout: OutputStream;
   /** Diagnostics are printed here, above the live table. */
@@ -118,10 +121,28 @@ export class PrettyReporter implements Reporter {
     return `${lines.join('\n')}\n`;
   }
 
+  /**
+   * A live frame: the table cut to the screen, then the latest failures (first line each) so a failure an hour
+   * into a build is seen when it happens; the final text repeats them in full.
+   */
   #frame(): string[] {
     const width = Math.max(20, (this.#o.columns ?? 80) - 1);
-    const maxRows = Math.max(3, (this.#o.rows ?? 24) - 4);
-    return renderTable(this.#state, this.#o.clock.now(), { maxRows }).map((l) =>
+    const failures = this.#state
+      .rows()
+      .filter((r) => r.failure !== null)
+      .sort((a, b) => a.failure!.time - b.failure!.time);
+    const shown = failures.slice(-LIVE_FAILURES);
+    const extra: Segment[][] = [];
+    if (shown.length > 0) extra.push([]);
+    if (failures.length > shown.length) {
+      extra.push([{ text: `… ${failures.length - shown.length} earlier failures`, style: 'dim' }]);
+    }
+    for (const row of shown) {
+      const first = failureText(row.failure!).split('\n')[0]!;
+      extra.push([{ text: row.shot, style: 'bold' }, { text: ' ' }, { text: first, style: 'red' }]);
+    }
+    const maxRows = Math.max(3, (this.#o.rows ?? 24) - 4 - extra.length);
+    return [...renderTable(this.#state, this.#o.clock.now(), { maxRows }), ...extra].map((l) =>
       renderSegments(fitSegments(l, width), this.#color),
     );
   }

@@ -61,7 +61,7 @@ describe('PrettyReporter', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('shows the live table mid-build, with elapsed and quota wait counting while nothing else happens', async () => {
+  it('shows the live table mid-build, with elapsed and quota wait counting while nothing else happens, and failures at once', async () => {
     const { clock, term, reporter } = setup();
     const events = scriptedBuild();
     const upTo = events.findIndex((e) => e.type === 'retry');
@@ -77,6 +77,8 @@ describe('PrettyReporter', () => {
         'teaser    cached                                         video_teaser0',
         '',
         'built 0 · cached 1 · failed 1 · blocked 1 · $0.00 · 33s',
+        '',
+        'mug failed: moderation_blocked: Your request was rejected by the safety system.',
       ].join('\n'),
     );
     await reporter.close();
@@ -129,6 +131,56 @@ describe('PrettyReporter', () => {
     const frames = reporter.frames;
     await clock.advance(5_000);
     expect(reporter.frames).toBe(frames);
+  });
+
+  it('keeps the latest three failures under the live table, first lines only, and all of them in full at the end', async () => {
+    const { clock, term, reporter } = setup();
+    const shots = ['a', 'b', 'c', 'd', 'e'].map(id);
+    await feed(reporter, clock, [
+      {
+        type: 'build-started',
+        time: T0,
+        manifest: MANIFEST,
+        provider: 'emulator',
+        counts: { fresh: 0, cached: 0, missing: 5, stale: 0, blocked: 0 },
+        estimatedCostUsd: null,
+        estimatedWallMs: null,
+        targets: shots,
+      },
+      ...shots.map((shot, i): BuildEvent => ({
+        type: 'shot-failed',
+        time: T0 + 1_000 * (i + 1),
+        shot,
+        reason: 'job-failed',
+        message: `render error ${i}\nsecond line`,
+        code: 'internal_error',
+        videoId: null,
+        retryable: true,
+        hint: null,
+      })),
+    ]);
+    await clock.advance(100);
+    expect(term.screen.split('\n').slice(-5)).toEqual([
+      '',
+      '… 2 earlier failures',
+      'c failed: internal_error: render error 2',
+      'd failed: internal_error: render error 3',
+      'e failed: internal_error: render error 4',
+    ]);
+    await reporter.close();
+    expect(term.screen.split('\n').slice(-11)).toEqual([
+      '',
+      'a failed: internal_error: render error 0',
+      '  second line',
+      'b failed: internal_error: render error 1',
+      '  second line',
+      'c failed: internal_error: render error 2',
+      '  second line',
+      'd failed: internal_error: render error 3',
+      '  second line',
+      'e failed: internal_error: render error 4',
+      '  second line',
+    ]);
   });
 
   it('after Ctrl-C says how to resume and marks the jobs still in flight', async () => {
