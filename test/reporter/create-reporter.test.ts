@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { CliContext } from '../../src/cli/context.ts';
 import { FakeClock } from '../../src/core/clock.ts';
 import { createReporter, resolveReporterKind } from '../../src/reporter/create-reporter.ts';
+import type { CreateReporterOptions } from '../../src/reporter/create-reporter.ts';
 import { GithubReporter } from '../../src/reporter/github-reporter.ts';
 import { PlainReporter } from '../../src/reporter/plain-reporter.ts';
 import { PrettyReporter } from '../../src/reporter/pretty-reporter.ts';
-import type { ReporterKind } from '../../src/reporter/reporter.ts';
+import type { OutputStream, ReporterKind } from '../../src/reporter/reporter.ts';
 import { CWD, MemoryStream, T0 } from './fixtures.ts';
 
 describe('resolveReporterKind', () => {
@@ -43,6 +45,34 @@ describe('createReporter', () => {
   it('refuses an unknown kind with the expected values', () => {
     expect(() => createReporter({ ...base, kind: 'fancy' as ReporterKind, env: {}, isTTY: false })).toThrow(
       new TypeError('Expected `kind` to be one of auto, pretty, plain, json, github, got fancy'),
+    );
+  });
+});
+
+describe('createReporter from the command line', () => {
+  it("takes the CLI context's streams as they are (checked by tsc) and prints through them", async () => {
+    // What `sora-build build` passes; a real terminal stream must fit OutputStream too.
+    const fromContext = (ctx: CliContext, kind: ReporterKind): CreateReporterOptions => ({
+      kind,
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+      env: ctx.env,
+      isTTY: ctx.stdout.isTTY === true,
+      columns: ctx.stdout.columns,
+      clock: new FakeClock(T0),
+      cwd: ctx.cwd,
+    });
+    const terminal: OutputStream = process.stdout;
+    expect(typeof terminal.write).toBe('function');
+
+    const stdout = new MemoryStream();
+    const ctx = { stdout, stderr: new MemoryStream(), env: {}, cwd: CWD } as unknown as CliContext;
+    const reporter = createReporter(fromContext(ctx, 'auto'));
+    expect(reporter).toBeInstanceOf(PlainReporter);
+    reporter.handle({ type: 'interrupted', time: T0, inFlight: 1, resume: 'sora-build build' });
+    await reporter.close();
+    expect(stdout.text).toBe(
+      'sora-build: interrupted; 1 job in flight is kept in the journal. Run `sora-build build` again to resume it without paying twice.\n',
     );
   });
 });
