@@ -87,7 +87,9 @@ export class QuotaLane {
             try {
               resolve(await task(signal));
             } catch (error) {
-              reject(error); // as is: the caller sees what the task threw
+              // Forwarded as is: the caller sees exactly what its task threw (a ProviderError, …).
+              // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+              reject(error);
             } finally {
               this.#running--;
               this.#pump();
