@@ -28,7 +28,7 @@ import { isBadPointer, pointerOf } from './schema-diagnostics.ts';
 import { ASSETS } from './types.ts';
 import type { Asset, Fit, ReferenceImage, ShotConfig, ShotField } from './types.ts';
 import type { YamlDocument } from './yaml-document.ts';
-import { entriesOf, rangeOfNode, resolveNode } from './yaml-document.ts';
+import { entriesOf, keyString, rangeOfNode, resolveNode } from './yaml-document.ts';
 
 export interface AnalyzeManifestOptions {
   readonly file: SourceFile;
@@ -86,6 +86,7 @@ interface Resolved {
   readonly trusted: boolean;
 }
 
+const SHOT_FIELD_SET: ReadonlySet<string> = new Set(SHOT_FIELDS);
 const REMIX_FORBIDDEN: readonly ShotField[] = ['model', 'size', 'seconds', 'input_reference', 'fit'];
 const EXTEND_FORBIDDEN: readonly ShotField[] = ['model', 'size', 'input_reference', 'fit'];
 
@@ -130,7 +131,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     return pair === undefined ? undefined : fieldFromPair(pair, `${pointer}/${name}`);
   };
   const fieldFromPair = (pair: Pair, pointer: string): Field | undefined => {
-    if (isBadPointer(bad, pointer)) return undefined;
+    if (bad.size > 0 && isBadPointer(bad, pointer)) return undefined;
     const node = resolveNode(doc, pair.value);
     if (node === undefined || node === null) return undefined;
     const keyNode = pair.key as ParsedNode;
@@ -177,7 +178,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
   const known = new Set<string>();
   for (const [name, pair] of entriesOf(shotsNode)) {
     known.add(name);
-    const pointer = pointerOf('shots', name);
+    const pointer = bad.size === 0 ? '' : pointerOf('shots', name);
     const value = resolveNode(doc, pair.value);
     if (!isMap(value) || isBadPointer(bad, pointer)) continue;
     const shot: RawShot = {
@@ -187,19 +188,22 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
       fieldLocations: {},
       badFields: new Set(),
     };
-    const entries = entriesOf(value);
-    for (const field of SHOT_FIELDS) {
-      const p = entries.get(field);
-      const fieldPointer = `${pointer}/${field}`;
-      if (p === undefined) {
-        if (bad.has(fieldPointer)) shot.badFields.add(field); // required and missing
-        continue;
-      }
-      shot.fieldLocations[field] = loc(resolveNode(doc, p.value) ?? (p.key as ParsedNode));
+    // One pass over the shot's own pairs (the last of duplicated keys wins, as in `toJS`).
+    for (const p of value.items) {
+      const field = keyString(p);
+      if (field === undefined || !SHOT_FIELD_SET.has(field)) continue; // unknown: the schema said so
+      const name = field as ShotField;
+      // Pointer strings are only needed when the schema rejected something.
+      const fieldPointer = bad.size === 0 ? '' : `${pointer}/${name}`;
+      shot.fieldLocations[name] = loc(resolveNode(doc, p.value) ?? p.key);
+      shot.fields.delete(name);
+      shot.badFields.delete(name);
       const f = fieldFromPair(p, fieldPointer);
-      if (f === undefined) shot.badFields.add(field);
-      else shot.fields.set(field, f);
+      if (f === undefined) shot.badFields.add(name);
+      else shot.fields.set(name, f);
     }
+    if (bad.size > 0 && bad.has(`${pointer}/prompt`) && !shot.fields.has('prompt'))
+      shot.badFields.add('prompt');
     raw.push(shot);
   }
   const byId = new Map(raw.map((s) => [s.id as string, s]));

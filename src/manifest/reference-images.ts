@@ -54,11 +54,17 @@ export class ReferenceImageChecker {
   readonly #cache = new Map<string, Promise<ImageCheck>>();
   #realRoot: Promise<string> | undefined;
   #active = 0;
+  #filesRead = 0;
   readonly #waiting: (() => void)[] = [];
 
   constructor(options: ReferenceImageCheckerOptions) {
     this.#root = options.root;
     this.#rootDescription = options.rootDescription;
+  }
+
+  /** How many files were read (and hashed) so far: once per distinct path. */
+  get filesRead(): number {
+    return this.#filesRead;
   }
 
   /** Checks the image at the absolute path `abs` (memoised per path). */
@@ -122,6 +128,7 @@ export class ReferenceImageChecker {
       };
     }
     const bytes = await readFile(abs);
+    this.#filesRead++;
     const header = readImageHeader(bytes);
     if (!header.ok) {
       const detail = header.detail;
