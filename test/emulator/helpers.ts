@@ -1,0 +1,148 @@
+/**
+ * Shared test helpers for the emulator: the spec's schemas (loaded at test time from ../shared/spec, which
+ * sits beside the repository in CI too), a media parser for downloaded videos, and tiny PNG files.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { deflateSync, crc32 } from 'node:zlib';
+import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
+import { parseAllDocuments } from 'yaml';
+
+const SPEC_PATH = fileURLToPath(new URL('../../../shared/spec/openai-videos.openapi.yaml', import.meta.url));
+
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  anyOf?: SchemaNode[];
+  $ref?: string;
+}
+
+let ajv: Ajv | undefined;
+let components: Record<string, SchemaNode> = {};
+
+function load(): Ajv {
+  if (ajv !== undefined) return ajv;
+  const [first] = parseAllDocuments(readFileSync(SPEC_PATH, 'utf8'));
+  const doc = first!.toJS() as { components: { schemas: Record<string, SchemaNode> } };
+  components = doc.components.schemas;
+  // OpenAPI formats (unixtime, binary) and x- keywords are annotations here, not checks.
+  ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  ajv.addSchema({ $id: 'openapi.json', components: doc.components });
+  return ajv;
+}
+
+const compiled = new Map<string, ValidateFunction>();
+
+/** Asserts `body` matches the spec's `components.schemas[name]` and has no key the schema does not list. */
+export function expectSchema(name: string, body: unknown): void {
+  const a = load();
+  let validate = compiled.get(name);
+  if (validate === undefined) {
+    validate = a.getSchema(`openapi.json#/components/schemas/${name}`)!;
+    compiled.set(name, validate);
+  }
+  if (!validate(body)) {
+    throw new Error(`${name} schema mismatch: ${a.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+  }
+  const extra = extraKeys(components[name]!, body, name);
+  if (extra.length > 0) throw new Error(`${name} has keys the schema does not list: ${extra.join(', ')}`);
+}
+
+function resolve(node: SchemaNode): SchemaNode {
+  return node.$ref !== undefined ? components[node.$ref.split('/').pop()!]! : node;
+}
+
+function extraKeys(schema: SchemaNode, body: unknown, path: string): string[] {
+  const s = resolve(schema);
+  if (typeof body !== 'object' || body === null) return [];
+  if (Array.isArray(body)) return [];
+  if (s.properties === undefined) {
+    const objectBranch = s.anyOf?.map(resolve).find((b) => b.properties !== undefined);
+    return objectBranch === undefined ? [] : extraKeys(objectBranch, body, path);
+  }
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    const sub = s.properties[key];
+    if (sub === undefined) out.push(`${path}.${key}`);
+    else if (Array.isArray(value)) {
+      const items = (resolve(sub) as { items?: SchemaNode }).items;
+      if (items !== undefined) for (const v of value) out.push(...extraKeys(items, v, `${path}.${key}[]`));
+    } else out.push(...extraKeys(sub, value, `${path}.${key}`));
+  }
+  return out;
+}
+
+export interface MediaFacts {
+  readonly mimeType: string;
+  readonly duration: number;
+  readonly videoCodec: string | null;
+  readonly width: number;
+  readonly height: number;
+  readonly audioCodec: string | null;
+}
+
+/** Parses an MP4 with mediabunny: container, codecs, size and duration. */
+export async function probeMedia(bytes: Uint8Array): Promise<MediaFacts> {
+  const input = new Input({ source: new BufferSource(bytes), formats: ALL_FORMATS });
+  const video = await input.getPrimaryVideoTrack();
+  const audio = await input.getPrimaryAudioTrack();
+  return {
+    mimeType: await input.getMimeType(),
+    duration: await input.computeDuration(),
+    videoCodec: video?.codec ?? null,
+    width: video?.displayWidth ?? 0,
+    height: video?.displayHeight ?? 0,
+    audioCodec: audio?.codec ?? null,
+  };
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** A valid grey PNG of the given size. */
+export function makePng(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  const rows = Buffer.alloc((width + 1) * height, 0x80);
+  for (let y = 0; y < height; y++) rows[y * (width + 1)] = 0; // filter byte
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Sends a request and returns status, headers and the parsed JSON body. */
+export async function call(
+  url: string,
+  init: RequestInit & { json?: unknown } = {},
+): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const headers = new Headers(init.headers);
+  if (!headers.has('authorization') && !headers.has('api-key'))
+    headers.set('authorization', 'Bearer sk-test');
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  const res = await fetch(url, { ...init, headers, body: body ?? null });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
