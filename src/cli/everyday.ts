@@ -17,6 +17,8 @@ import { loadConfig } from '../config/load-config.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { formatDiagnostic } from '../manifest/format-diagnostic.ts';
+import { computePlan } from '../plan/compute-plan.ts';
+import type { ComputedPlan } from '../plan/compute-plan.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -102,6 +104,31 @@ export async function loadProjectOrReport(
   }
   if (options.warnings === true) printDiagnostics(ctx, loaded.warnings);
   return { config: loaded.config, manifest: loaded.manifest };
+}
+
+export interface PlannedProject extends Project, ComputedPlan {}
+
+/**
+ * Loads the project and plans it (no network; the plan `build` would follow). On errors prints them and
+ * returns exit code 2.
+ */
+export async function loadPlanOrReport(
+  ctx: CliContext,
+  args: ProjectArgs & { readonly shotIds?: readonly string[] },
+): Promise<PlannedProject | number> {
+  const project = await loadProjectOrReport(ctx, args);
+  if (typeof project === 'number') return project;
+  const planned = await computePlan({
+    config: project.config,
+    manifest: project.manifest,
+    shotIds: args.shotIds ?? [],
+  });
+  if (!planned.ok) {
+    if (planned.error.reason === 'unknown-shot') ctx.stderr.write(`${planned.error.message}\n`);
+    else printDiagnostics(ctx, planned.error.diagnostics);
+    return ExitCode.Usage;
+  }
+  return { ...project, ...planned.value };
 }
 
 /**
