@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asSha256, asVideoId } from '../core/brand.ts';
+import { asSha256, asShotKey, asVideoId } from '../core/brand.ts';
 import type { ShotKey } from '../core/brand.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Clock } from '../core/clock.ts';
@@ -93,6 +94,22 @@ export class ActionCache {
       },
       { clock: this.#clock },
     );
+  }
+
+  /** Every key with its samples, in key order (for `gc`: every sample's output and assets are referenced). */
+  async entries(): Promise<{ key: ShotKey; samples: readonly Sample[] }[]> {
+    const root = join(this.cacheDir, 'ac');
+    const prefixes = await readdir(root).catch(() => [] as string[]);
+    const out: { key: ShotKey; samples: readonly Sample[] }[] = [];
+    for (const prefix of prefixes.sort()) {
+      const names = await readdir(join(root, prefix)).catch(() => [] as string[]);
+      for (const name of names.sort()) {
+        const key = name.slice(0, -'.json'.length);
+        if (!name.endsWith('.json') || !KEY.test(key) || !key.startsWith(prefix)) continue;
+        out.push({ key: asShotKey(key), samples: readSamples(join(root, prefix, name), key) });
+      }
+    }
+    return out;
   }
 
   /** Forgets memoised reads (e.g. after another process may have written). */

@@ -127,8 +127,15 @@ export class Store {
    */
   async ingest<V = undefined, E = never>(
     source: IngestSource,
-    options: IngestOptions<V, E> = {},
+    optionsOrExpected: IngestOptions<V, E> | { readonly bytes?: number } = {},
   ): Promise<Result<Ingested<V>, IngestFailure<E>>> {
+    // interfaces.md's short form `ingest(stream, {bytes})` is the same as `{expected: {bytes}}`.
+    const options: IngestOptions<V, E> =
+      'bytes' in optionsOrExpected
+        ? optionsOrExpected.bytes === undefined
+          ? {}
+          : { expected: { bytes: optionsOrExpected.bytes } }
+        : (optionsOrExpected as IngestOptions<V, E>);
     const expectedBytes = options.expected?.bytes;
     if (expectedBytes !== undefined && (!Number.isInteger(expectedBytes) || expectedBytes < 0)) {
       throw new TypeError(`Expected \`expected.bytes\` to be an integer >= 0, got ${String(expectedBytes)}`);

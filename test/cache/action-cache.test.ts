@@ -45,6 +45,20 @@ describe('ActionCache', () => {
     expect(ActionCache.open(dir).samples(key)).toEqual([sample(1), sample(2)]);
   });
 
+  it('lists every key with its samples for gc', async () => {
+    const cache = ActionCache.open(dir);
+    const other = asShotKey(hex('other'));
+    await cache.addSample(key, sample(1));
+    await cache.addSample(other, sample(2));
+    const entries = await cache.entries();
+    expect(entries).toEqual(
+      [
+        { key, samples: [sample(1)] },
+        { key: other, samples: [sample(2)] },
+      ].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    );
+  });
+
   it('does not add the same sample twice', async () => {
     const cache = ActionCache.open(dir);
     await cache.addSample(key, sample(1));
