@@ -73,7 +73,7 @@ export interface Penalty {
   readonly lastAt: number;
 }
 
-interface LedgerState {
+export interface LedgerState {
   readonly version: 1;
   /** Granted creates (clock ms), oldest first, pruned to the window. */
   readonly events: readonly number[];
@@ -210,6 +210,22 @@ export class CreateLedger {
         result: { blockedUntil: next.blockedUntil, penalty: next.penalty },
       });
     });
+  }
+
+  /**
+   * When the next create would be allowed, without taking it (for the reporter's "quota wait" and ETA).
+   * The same rule as `acquireCreateSlot`: the sliding window under the effective limit, then any 429 block.
+   */
+  async nextFreeAt(options: Omit<AcquireOptions, 'signal'>): Promise<number> {
+    const windowMs = options.windowMs ?? 60_000;
+    const state = await this.snapshot();
+    const now = this.#options.clock.now();
+    const window = new SlidingWindow({
+      limit: effectiveLimit(options.limit, state.penalty, now, windowMs),
+      windowMs: windowMs + this.#options.marginMs,
+      events: state.events,
+    });
+    return Math.max(window.nextSlotAt(now), state.blockedUntil);
   }
 
   /** The ledger as it is now (for status output and tests). */

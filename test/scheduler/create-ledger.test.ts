@@ -39,6 +39,8 @@ describe('CreateLedger', () => {
     const first = await ledger.acquireCreateSlot({ limit: 2 });
     const second = await ledger.acquireCreateSlot({ limit: 2 });
     expect([first.at, second.at]).toEqual([1_000_000, 1_000_000]);
+    expect(await ledger.nextFreeAt({ limit: 2 })).toBe(1_060_000);
+    expect(await ledger.nextFreeAt({ limit: 3 })).toBe(1_000_000);
     const third = await drive(clock, ledger.acquireCreateSlot({ limit: 2 }), 1000);
     expect(third).toEqual({ at: 1_060_000, waitedMs: 60_000, effectiveLimit: 2 });
     const file = JSON.parse(await readFile(join(dir, 'quota', 'emulator.json'), 'utf8')) as {
