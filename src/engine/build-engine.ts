@@ -626,8 +626,9 @@ export class BuildEngine {
 
   #jobContext(): JobContext {
     const { config, store, journal, ledger, clock, emit, durations } = this.#options;
+    // model|size|seconds: what the learned render durations are keyed by (see open-engine.ts).
     const kind = (spec: JobSpec): string =>
-      `${spec.request.model}/${spec.expected.size}/${spec.request.seconds}/${spec.operation}`;
+      `${spec.request.model}|${spec.expected.size}|${spec.request.seconds}`;
     return {
       provider: () => this.#providerOnce(),
       providerName: config.provider.name,

@@ -135,6 +135,15 @@ export async function runNewJob(
       throw error;
     }
 
+    let provider: VideoProvider;
+    try {
+      provider = await ctx.provider();
+    } catch (error) {
+      endTurn();
+      ctx.gate.releasePermit();
+      if (error instanceof ProviderError) return failed(spec, error, null);
+      throw error;
+    }
     // From here on a request may reach the service: it is no longer cancellable by the dispatch signal.
     const intent = await ctx.journal.recordIntent({
       shot: spec.shot,
@@ -162,7 +171,7 @@ export async function runNewJob(
     let remote: RemoteVideo | undefined;
     let failure: ProviderError | undefined;
     try {
-      remote = await sendCreate(spec, await ctx.provider(), jobSignal);
+      remote = await sendCreate(spec, provider, jobSignal);
     } catch (error) {
       if (!(error instanceof ProviderError)) {
         endTurn();

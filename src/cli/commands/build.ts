@@ -1,0 +1,269 @@
+/**
+ * `sora-build build`: plan (the same `computePlan` as `sora-build plan`), say what will happen and what it
+ * costs, apply the policy flags, then run the engine and report.
+ */
+import type { CliContext } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { cliClock, confirm, loadPlanOrReport, parseCommandArgs, shownPath } from '../everyday.ts';
+import type { ShotId } from '../../core/brand.ts';
+import type { BuildEvent } from '../../core/events.ts';
+import { eventLocation } from '../../core/events.ts';
+import { createReporter } from '../../reporter/create-reporter.ts';
+import { REPORTER_KINDS } from '../../reporter/reporter.ts';
+import type { ReporterKind } from '../../reporter/reporter.ts';
+import { describeReason, willGenerate } from '../../plan/plan-types.ts';
+import type { BuildPlan } from '../../plan/plan-types.ts';
+import { openEngine } from '../../engine/open-engine.ts';
+import type { PreparedReference } from '../../engine/build-engine.ts';
+import { ProviderError } from '../../provider/types.ts';
+import { priceOf } from '../../plan/plan-build.ts';
+import type { Manifest } from '../../manifest/types.ts';
+
+const HELP = `Usage: sora-build build [MANIFEST] [options]
+
+Generates every shot that is missing or changed, under the provider's quota, and pins the results in
+<manifest>.lock. An unchanged storyboard makes no API call.
+
+Options:
+  --shot ID              build only this shot and what it needs (repeatable)
+  --provider NAME        use this provider from sora.config.yaml
+  --config PATH          use this config file instead of the nearest sora.config.yaml
+  --frozen               fail (exit 3) without any API call if anything would be generated (CI)
+  --max-cost USD         refuse (exit 3) when the estimate is above USD or unknown
+  --force                generate the selected shots anew even if they are fresh (costs money)
+  --regenerate-expired   regenerate a parent whose remote video expired instead of failing its children
+  --fail-fast            stop starting new generations after the first failure
+  --yes                  do not ask before spending money on a terminal
+  --reporter KIND        auto (default), pretty, plain, json or github
+  -h, --help             show this help
+
+Exit codes: 0 all requested shots fresh; 1 a shot failed or was blocked; 2 invalid usage, manifest or
+config; 3 refused by policy; 130 interrupted (the journal keeps jobs in flight; run build again to resume).
+`;
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const parsed = parseCommandArgs(
+    ctx,
+    'build',
+    args,
+    {
+      shot: { type: 'string', multiple: true },
+      provider: { type: 'string' },
+      config: { type: 'string' },
+      frozen: { type: 'boolean' },
+      'max-cost': { type: 'string' },
+      force: { type: 'boolean' },
+      'regenerate-expired': { type: 'boolean' },
+      'fail-fast': { type: 'boolean' },
+      yes: { type: 'boolean' },
+      reporter: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) {
+    ctx.stderr.write(`sora-build build: expected at most one MANIFEST, got ${positionals.length}\n\n${HELP}`);
+    return ExitCode.Usage;
+  }
+  const reporterKind = (values.reporter ?? 'auto') as ReporterKind;
+  if (!REPORTER_KINDS.includes(reporterKind)) {
+    ctx.stderr.write(
+      `sora-build build: expected --reporter to be one of ${REPORTER_KINDS.join(', ')}, got '${values.reporter}'\n`,
+    );
+    return ExitCode.Usage;
+  }
+  let maxCost: number | undefined;
+  if (values['max-cost'] !== undefined) {
+    maxCost = Number(values['max-cost'].replace(/^\$/, ''));
+    if (!Number.isFinite(maxCost) || maxCost < 0) {
+      ctx.stderr.write(
+        `sora-build build: expected --max-cost to be an amount in USD such as 5 or 12.50, got '${values['max-cost']}'\n`,
+      );
+      return ExitCode.Usage;
+    }
+  }
+
+  const clock = cliClock(ctx);
+  const project = await loadPlanOrReport(ctx, {
+    manifest: positionals[0],
+    config: values.config,
+    provider: values.provider,
+    shotIds: values.shot ?? [],
+  });
+  if (typeof project === 'number') return project;
+  const { config, manifest, plan } = project;
+  const force = new Set<ShotId>(
+    values.force === true ? plan.shots.map((s) => s.id).filter((id) => selected(values.shot, id)) : [],
+  );
+
+  const reporter = createReporter({
+    kind: reporterKind,
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+    env: ctx.env,
+    isTTY: ctx.stdout.isTTY === true,
+    columns: ctx.stdout.columns,
+    clock,
+    cwd: ctx.cwd,
+  });
+  const emit = (event: BuildEvent): void => reporter.handle(event);
+  const resume = `sora-build build ${shownPath(ctx, manifest.path)}${(values.shot ?? []).map((s) => ` --shot ${s}`).join('')}`;
+
+  const priceOfShot = (id: ShotId): number | null => {
+    const shot = manifest.shots.get(id);
+    const perSecond =
+      shot === undefined ? null : priceOf(shot.model, config.provider.pricing, project.family);
+    return perSecond === null || shot === undefined ? null : perSecond * shot.seconds;
+  };
+  const cost = estimateCost(plan, force, priceOfShot);
+  announcePlan(plan, manifest, config.provider.name, force, cost, clock.now(), emit);
+  const generating = plan.shots.filter((s) => willGenerate(s.state) || force.has(s.id));
+
+  // Policy, before anything is sent (design.md section 8: exit 3).
+  if (values.frozen === true && generating.length > 0) {
+    await reporter.close();
+    ctx.stderr.write(
+      `sora-build build: --frozen: ${generating.length} shot(s) would be generated (${generating.map((s) => s.id).join(', ')}); nothing was sent.\n` +
+        `Run \`sora-build build\` without --frozen and commit ${shownPath(ctx, manifest.lockfilePath)}.\n`,
+    );
+    return ExitCode.Policy;
+  }
+  if (maxCost !== undefined && generating.length > 0) {
+    if (cost === null) {
+      await reporter.close();
+      ctx.stderr.write(
+        `sora-build build: --max-cost ${maxCost}: the price of ${unpriced(
+          plan,
+          generating.map((s) => s.id),
+        )} is unknown, so the cost cannot be kept under the budget; nothing was sent.\n` +
+          `Add it under providers.${config.provider.name}.pricing in ${config.path === undefined ? 'sora.config.yaml' : shownPath(ctx, config.path)}.\n`,
+      );
+      return ExitCode.Policy;
+    }
+    if (cost > maxCost + 1e-9) {
+      await reporter.close();
+      ctx.stderr.write(
+        `sora-build build: the estimated cost $${cost.toFixed(2)} is above --max-cost $${maxCost.toFixed(2)}; nothing was sent.\n`,
+      );
+      return ExitCode.Policy;
+    }
+  }
+  if (
+    generating.length > 0 &&
+    values.yes !== true &&
+    ctx.stdin.isTTY === true &&
+    ctx.stdout.isTTY === true &&
+    cost !== 0
+  ) {
+    const price = cost === null ? 'an unknown amount' : `about $${cost.toFixed(2)}`;
+    if (!(await confirm(ctx, `Generate ${generating.length} shot(s) for ${price}?`))) {
+      await reporter.close();
+      ctx.stderr.write('sora-build build: nothing was sent.\n');
+      return ExitCode.Policy;
+    }
+  }
+
+  const engine = openEngine({ config, env: ctx.env, clock, emit });
+  let outcome;
+  try {
+    outcome = await engine.build({
+      manifest,
+      plan,
+      lockfile: project.lockfile,
+      references: references(project.references, plan),
+      options: {
+        failFast: values['fail-fast'] === true,
+        force,
+        regenerateExpired: values['regenerate-expired'] === true,
+      },
+      signal: ctx.signal,
+      resumeCommand: resume,
+    });
+  } catch (error) {
+    await engine.close({ abandon: true });
+    await reporter.close();
+    if (error instanceof ProviderError && error.kind === 'auth') {
+      ctx.stderr.write(`sora-build build: ${ctx.redact(error.message)}\n`);
+      return ExitCode.Usage;
+    }
+    throw error;
+  }
+  await engine.close({ abandon: outcome.interrupted });
+  await reporter.close();
+  if (outcome.interrupted) return ExitCode.Interrupted;
+  return outcome.failed.length > 0 || outcome.blocked.length > 0 ? ExitCode.Failed : ExitCode.Ok;
+}
+
+function selected(shots: readonly string[] | undefined, id: ShotId): boolean {
+  return shots === undefined || shots.length === 0 || shots.includes(id);
+}
+
+function references(
+  prepared: ReadonlyMap<ShotId, PreparedReference>,
+  plan: BuildPlan,
+): Map<ShotId, PreparedReference | null> {
+  const out = new Map<ShotId, PreparedReference | null>();
+  for (const s of plan.shots) out.set(s.id, prepared.get(s.id) ?? null);
+  return out;
+}
+
+/** USD for what will be generated (forced shots included); null when any price is unknown. */
+function estimateCost(
+  plan: BuildPlan,
+  force: ReadonlySet<ShotId>,
+  priceOfShot: (id: ShotId) => number | null,
+): number | null {
+  let total = 0;
+  for (const s of plan.shots) {
+    if (!willGenerate(s.state) && !force.has(s.id)) continue;
+    // The plan prices what it would generate; a fresh shot forced anew costs what generating it costs.
+    const c = willGenerate(s.state) ? s.estimatedCostUsd : priceOfShot(s.id);
+    if (c === null) return null;
+    total += c;
+  }
+  return total;
+}
+
+function unpriced(plan: BuildPlan, ids: readonly ShotId[]): string {
+  const models = plan.totals.cost.unpricedModels;
+  return models.length > 0 ? `model ${models.join(', ')}` : `shot ${ids.join(', ')}`;
+}
+
+function announcePlan(
+  plan: BuildPlan,
+  manifest: Manifest,
+  provider: string,
+  force: ReadonlySet<ShotId>,
+  cost: number | null,
+  time: number,
+  emit: (e: BuildEvent) => void,
+): void {
+  const counts = { fresh: 0, cached: 0, missing: 0, stale: 0, blocked: 0 };
+  for (const s of plan.shots) counts[s.state]++;
+  emit({
+    type: 'build-started',
+    time,
+    manifest: manifest.path,
+    provider,
+    counts,
+    estimatedCostUsd: cost,
+    estimatedWallMs: plan.totals.wallTimeMs,
+    targets: plan.shots.map((s) => s.id),
+  });
+  for (const s of plan.shots) {
+    const shot = manifest.shots.get(s.id);
+    emit({
+      type: 'shot-planned',
+      time,
+      shot: s.id,
+      state: s.state,
+      reasons: [
+        ...s.reasons.map(describeReason),
+        ...(force.has(s.id) && !willGenerate(s.state) ? ['--force'] : []),
+      ],
+      blockedBy: s.blockedBy,
+      location: shot === undefined ? null : eventLocation(shot.location),
+    });
+  }
+}

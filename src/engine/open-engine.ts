@@ -1,0 +1,66 @@
+/**
+ * Wires a BuildEngine for a project: the store, action cache, journal, shared quota ledger, learned render
+ * durations and failure memory under `cacheDir`, and a provider created on first use. Used by `build`,
+ * `reroll` and `watch`.
+ */
+import type { TokenCredential } from '@azure/identity';
+import type { Clock } from '../core/clock.ts';
+import type { BuildEvent } from '../core/events.ts';
+import type { ProjectConfig } from '../config/types.ts';
+import { Store } from '../cache/store.ts';
+import { ActionCache } from '../cache/action-cache.ts';
+import { Failures } from '../cache/failures.ts';
+import { Journal } from '../scheduler/journal.ts';
+import { CreateLedger } from '../scheduler/create-ledger.ts';
+import { DurationEstimates } from '../scheduler/duration-estimates.ts';
+import { createProvider } from '../provider/create-provider.ts';
+import type { VideoProvider } from '../provider/types.ts';
+import { BuildEngine } from './build-engine.ts';
+
+export interface OpenEngineOptions {
+  readonly config: ProjectConfig;
+  /** Read by the provider for base URLs and credentials; never stored. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly clock: Clock;
+  readonly emit: (event: BuildEvent) => void;
+  /** Replaces DefaultAzureCredential (tests). */
+  readonly credential?: TokenCredential;
+  /** Replaces the configured provider (tests). */
+  readonly provider?: () => Promise<VideoProvider>;
+}
+
+export function openEngine(options: OpenEngineOptions): BuildEngine {
+  const { config, clock } = options;
+  const durations = DurationEstimates.open(config.cacheDir);
+  const provider =
+    options.provider ??
+    (() =>
+      createProvider({
+        config: config.provider,
+        env: options.env,
+        clock,
+        cacheDir: config.cacheDir,
+        ...(options.credential === undefined ? {} : { credential: options.credential }),
+      }));
+  const kind = (k: string): { model: string; size: string; seconds: number } => {
+    const [model = '', size = '', seconds = '0'] = k.split('|');
+    return { model, size, seconds: Number(seconds) };
+  };
+  return new BuildEngine({
+    config,
+    provider,
+    store: Store.open(config.cacheDir, { clock }),
+    actionCache: ActionCache.open(config.cacheDir),
+    journal: Journal.open({ cacheDir: config.cacheDir, clock }),
+    ledger: CreateLedger.open({ cacheDir: config.cacheDir, provider: config.provider.name, clock }),
+    failures: Failures.open(config.cacheDir),
+    clock,
+    emit: options.emit,
+    durations: {
+      estimate: (k) => durations.estimate(kind(k)),
+      record: (k, ms) => {
+        if (ms > 0) void durations.record(kind(k), ms).catch(() => undefined);
+      },
+    },
+  });
+}
