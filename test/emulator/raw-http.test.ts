@@ -216,7 +216,7 @@ describe('credentials', () => {
   it('answers 401 for missing or wrong credentials without echoing the key', async () => {
     const missing = await fetch(`${v1}/videos`);
     expect(missing.status).toBe(401);
-    const body = (await missing.json()) as unknown;
+    const body = (await missing.json());
     expectSchema('ErrorResponse', body);
     const wrong = await call(`${v1}/videos`, { headers: { authorization: 'Bearer sk-wrong-secret' } });
     expectError(wrong, 401, { message: /^Incorrect API key provided/, param: null, code: 'invalid_api_key' });
