@@ -228,6 +228,23 @@ export class CreateLedger {
     return Math.max(window.nextSlotAt(now), state.blockedUntil);
   }
 
+  /**
+   * Moves a create recorded at `slotAt` (by `acquireCreateSlot`) to `answeredAt`, when its response came
+   * back. The service stamps a create when it has received the whole request, which for an upload of a
+   * reference image can be seconds after the slot was taken; the response time is never earlier than the
+   * service's stamp, so the window measured from it never runs ahead of the service's.
+   */
+  async settle(slotAt: number, answeredAt: number): Promise<void> {
+    await this.#locked(undefined, (state) => {
+      const i = state.events.lastIndexOf(slotAt);
+      if (i < 0 || answeredAt <= slotAt) return Promise.resolve({ state: undefined, result: undefined });
+      const events = [...state.events];
+      events[i] = answeredAt;
+      events.sort((a, b) => a - b);
+      return Promise.resolve({ state: { ...state, events }, result: undefined });
+    });
+  }
+
   /** The ledger as it is now (for status output and tests). */
   async snapshot(): Promise<LedgerState> {
     return this.#locked(undefined, (state) => Promise.resolve({ state: undefined, result: state }));
