@@ -19,6 +19,20 @@ import type { Manifest } from '../manifest/types.ts';
 import { formatDiagnostic } from '../manifest/format-diagnostic.ts';
 import { computePlan } from '../plan/compute-plan.ts';
 import type { ComputedPlan } from '../plan/compute-plan.ts';
+import { describeReason } from '../plan/plan-types.ts';
+import type { ShotId } from '../core/brand.ts';
+import { eventLocation } from '../core/events.ts';
+import { BuildEngine } from '../engine/build-engine.ts';
+import type { BuildOutcome } from '../engine/build-engine.ts';
+import { Store } from '../cache/store.ts';
+import { ActionCache } from '../cache/action-cache.ts';
+import { Failures } from '../cache/failures.ts';
+import { Journal } from '../scheduler/journal.ts';
+import { CreateLedger } from '../scheduler/create-ledger.ts';
+import { createProvider } from '../provider/create-provider.ts';
+import { createReporter } from '../reporter/create-reporter.ts';
+import { REPORTER_KINDS } from '../reporter/reporter.ts';
+import type { Reporter, ReporterKind } from '../reporter/reporter.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -203,4 +217,124 @@ export function shownPath(ctx: CliContext, abs: string): string {
 export function formatTimestamp(ms: number | null): string {
   if (ms === null) return '-';
   return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+export interface EngineHostOptions {
+  /** `--reporter` value. @default 'auto' */
+  readonly reporter?: string | undefined;
+}
+
+export interface HostedBuild {
+  readonly manifest: Manifest;
+  readonly computed: ComputedPlan;
+  readonly signal: AbortSignal;
+  readonly resumeCommand: string;
+  readonly force?: ReadonlySet<ShotId>;
+  /** @default true */
+  readonly retryFailedKeys?: boolean;
+}
+
+/**
+ * One long-lived BuildEngine (interfaces.md item 6) with the process's clock, store, action cache, journal,
+ * create ledger and failure records, and a fresh reporter per build: each build's events (plan first, then
+ * the engine's) go to the reporter made for it, so watch mode prints one complete report per iteration.
+ * Events from jobs that outlive an aborted build go to whichever build is current, or nowhere in between.
+ */
+export class EngineHost {
+  readonly engine: BuildEngine;
+  readonly #ctx: CliContext;
+  readonly #clock: Clock;
+  readonly #kind: ReporterKind;
+  #reporter: Reporter | undefined;
+
+  private constructor(ctx: CliContext, config: ProjectConfig, kind: ReporterKind) {
+    this.#ctx = ctx;
+    this.#clock = cliClock(ctx);
+    this.#kind = kind;
+    const clock = this.#clock;
+    const cacheDir = config.cacheDir;
+    this.engine = new BuildEngine({
+      config,
+      provider: () => createProvider({ config: config.provider, env: ctx.env, clock, cacheDir }),
+      store: Store.open(cacheDir, { clock }),
+      actionCache: ActionCache.open(cacheDir, { clock }),
+      journal: Journal.open({ cacheDir, clock }),
+      ledger: CreateLedger.open({ cacheDir, provider: config.provider.name, clock }),
+      failures: Failures.open(cacheDir),
+      clock,
+      emit: (event) => this.#reporter?.handle(event),
+    });
+  }
+
+  /** Returns an exit code instead when `--reporter` names no reporter. */
+  static open(ctx: CliContext, config: ProjectConfig, options: EngineHostOptions = {}): EngineHost | number {
+    const kind = (options.reporter ?? 'auto') as ReporterKind;
+    if (!REPORTER_KINDS.includes(kind)) {
+      ctx.stderr.write(
+        `sora-build: expected --reporter to be one of ${REPORTER_KINDS.join(', ')}, got ${kind}\n`,
+      );
+      return ExitCode.Usage;
+    }
+    return new EngineHost(ctx, config, kind);
+  }
+
+  async build(input: HostedBuild): Promise<BuildOutcome> {
+    const ctx = this.#ctx;
+    const reporter = createReporter({
+      kind: this.#kind,
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+      env: ctx.env,
+      isTTY: ctx.stdout.isTTY === true,
+      columns: ctx.stdout.columns,
+      clock: this.#clock,
+      cwd: ctx.cwd,
+    });
+    this.#reporter = reporter;
+    try {
+      const { plan } = input.computed;
+      const now = this.#clock.now();
+      reporter.handle({
+        type: 'build-started',
+        time: now,
+        manifest: input.manifest.path,
+        provider: input.computed.provider.name,
+        counts: plan.totals.byState,
+        estimatedCostUsd: plan.totals.cost.totalUsd,
+        estimatedWallMs: plan.totals.toGenerate > 0 ? plan.totals.wallTimeMs : null,
+        targets: plan.shots.map((s) => s.id),
+      });
+      for (const s of plan.shots) {
+        const shot = input.manifest.shots.get(s.id);
+        reporter.handle({
+          type: 'shot-planned',
+          time: now,
+          shot: s.id,
+          state: s.state,
+          reasons: s.reasons.map(describeReason),
+          blockedBy: s.blockedBy,
+          location: shot === undefined ? null : eventLocation(shot.location),
+        });
+      }
+      return await this.engine.build({
+        manifest: input.manifest,
+        plan,
+        lockfile: input.computed.lockfile,
+        references: input.computed.references,
+        options: {
+          ...(input.force !== undefined ? { force: input.force } : {}),
+          ...(input.retryFailedKeys !== undefined ? { retryFailedKeys: input.retryFailedKeys } : {}),
+        },
+        signal: input.signal,
+        resumeCommand: input.resumeCommand,
+      });
+    } finally {
+      if (this.#reporter === reporter) this.#reporter = undefined;
+      await reporter.close();
+    }
+  }
+
+  close(options: { abandon: boolean }): Promise<void> {
+    return this.engine.close(options);
+  }
 }

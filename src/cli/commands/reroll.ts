@@ -1,0 +1,299 @@
+/**
+ * `sora-build reroll SHOT... [--yes] [--max-cost USD]`: a new sample (take) for each shot's unchanged key,
+ * pinned in the lockfile. `--list` shows the takes of the current key; `--take N` pins take N again and
+ * puts it in `out/` without any API call.
+ *
+ * Policy (decided here, documented in the README): a reroll is a deliberate purchase, so it prints what it
+ * will generate and the estimated cost, then asks on a terminal unless `--yes`; when stdin is not a terminal
+ * it needs `--yes` (exit 3 otherwise). A free provider (the emulator: $0.00) is never asked about.
+ * `--max-cost USD` refuses (exit 3) when the estimate is above it, or unknown.
+ * Only a shot that is fresh can be rerolled: a new sample for an outdated key would be pinned for inputs
+ * the manifest no longer has, so a stale or never-built shot is told to `build` first.
+ *
+ * Rerolling a parent changes its output, so its remix/extend children become stale (their keys include the
+ * parent's output digest); reroll names them and leaves the rebuild to `build`.
+ */
+import type { CliContext } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+import type { ShotId } from '../../core/brand.ts';
+import { writeLockfile, readLockfile } from '../../cache/lockfile.ts';
+import { Store } from '../../cache/store.ts';
+import { ActionCache } from '../../cache/action-cache.ts';
+import type { Sample } from '../../cache/types.ts';
+import { didYouMean } from '../../manifest/did-you-mean.ts';
+import { lockEntryFor } from '../../plan/lock-entry-for.ts';
+import { computePlan } from '../../plan/compute-plan.ts';
+import { priceOf } from '../../plan/plan-build.ts';
+import type { PlannedShot } from '../../plan/plan-types.ts';
+import { assetPath } from '../../engine/build-engine.ts';
+import {
+  confirm,
+  formatTable,
+  formatTimestamp,
+  loadPlanOrReport,
+  EngineHost,
+  parseCommandArgs,
+  printDiagnostics,
+  shownPath,
+} from '../everyday.ts';
+import type { PlannedProject } from '../everyday.ts';
+import path from 'node:path';
+
+const HELP = `Usage:
+  sora-build reroll SHOT... [--yes] [--max-cost USD]   a new take of each shot (costs money)
+  sora-build reroll SHOT... --list                    the takes of each shot's current key
+  sora-build reroll SHOT --take N                     pin take N again (no API call)
+
+Options:
+  --manifest PATH    the manifest (default: the config's manifest:, else storyboard.yaml)
+  --yes              do not ask before spending (required when stdin is not a terminal)
+  --max-cost USD     refuse if the estimate is above USD (or unknown)
+  --config PATH, --provider NAME
+`;
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const parsed = parseCommandArgs(
+    ctx,
+    'reroll',
+    args,
+    {
+      list: { type: 'boolean' },
+      take: { type: 'string' },
+      yes: { type: 'boolean', short: 'y' },
+      'max-cost': { type: 'string' },
+      manifest: { type: 'string', short: 'm' },
+      config: { type: 'string' },
+      provider: { type: 'string' },
+      reporter: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  const usage = (problem: string): number => {
+    ctx.stderr.write(`sora-build reroll: ${problem}\n\n${HELP}`);
+    return ExitCode.Usage;
+  };
+  if (positionals.length === 0) return usage('expected at least one SHOT');
+  if (values.list === true && values.take !== undefined) return usage('--list and --take do not go together');
+  let take: number | undefined;
+  if (values.take !== undefined) {
+    take = Number(values.take);
+    if (!Number.isInteger(take) || take < 1)
+      return usage(`expected --take to be a take number (1, 2, ...), got ${values.take}`);
+    if (positionals.length !== 1) return usage('--take pins one shot at a time');
+  }
+  let maxCost: number | undefined;
+  if (values['max-cost'] !== undefined) {
+    maxCost = Number(values['max-cost']);
+    if (!Number.isFinite(maxCost) || maxCost < 0)
+      return usage(`expected --max-cost to be an amount in USD, got ${values['max-cost']}`);
+  }
+
+  const project = await loadPlanOrReport(ctx, {
+    manifest: values.manifest,
+    config: values.config,
+    provider: values.provider,
+  });
+  if (typeof project === 'number') return project;
+  const shots: ShotId[] = [];
+  const unknown: string[] = [];
+  for (const s of new Set(positionals)) {
+    if (project.manifest.shots.has(s as ShotId)) shots.push(s as ShotId);
+    else unknown.push(s);
+  }
+  if (unknown.length > 0) {
+    for (const u of unknown) {
+      const guess = didYouMean(u, project.manifest.shots.keys());
+      ctx.stderr.write(
+        `sora-build reroll: there is no shot '${u}' in ${shownPath(ctx, project.manifest.path)}${guess === undefined ? '' : `; did you mean '${guess}'?`}\n`,
+      );
+    }
+    return ExitCode.Usage;
+  }
+  if (values.list === true) return list(ctx, project, shots);
+  if (take !== undefined) return pinTake(ctx, project, shots[0]!, take);
+  return reroll(ctx, project, shots, { yes: values.yes === true, maxCost, reporter: values.reporter });
+}
+
+/** Why a shot cannot be rerolled (or have takes listed), or null when it can. */
+function notRerollable(ctx: CliContext, project: PlannedProject, s: PlannedShot): string | null {
+  const lock = shownPath(ctx, project.manifest.lockfilePath);
+  switch (s.state) {
+    case 'fresh':
+      return null;
+    case 'missing':
+      return `${s.id} was never built (no entry in ${lock}): nothing to reroll; run \`sora-build build\` first`;
+    case 'cached':
+    case 'stale':
+    case 'blocked':
+      return `${s.id} is not fresh (${s.state}): its inputs changed since ${lock}; run \`sora-build build\` first, then reroll the new version`;
+    default:
+      throw new Error(`internal error: unexpected plan state ${String(s.state)}`);
+  }
+}
+
+function samplesOf(project: PlannedProject, s: PlannedShot): readonly Sample[] {
+  return ActionCache.open(project.config.cacheDir).samples(s.key!);
+}
+
+function list(ctx: CliContext, project: PlannedProject, shots: readonly ShotId[]): number {
+  const store = Store.open(project.config.cacheDir);
+  let problems = 0;
+  for (const id of shots) {
+    const s = project.plan.byId.get(id)!;
+    const why = notRerollable(ctx, project, s);
+    if (why !== null) {
+      ctx.stderr.write(`sora-build reroll: ${why}\n`);
+      problems++;
+      continue;
+    }
+    const samples = samplesOf(project, s);
+    ctx.stdout.write(
+      `${id} (key ${s.key!.slice(0, 12)}): ${samples.length} take${samples.length === 1 ? '' : 's'}\n`,
+    );
+    const rows = samples.map((x, i) => [
+      `${x.output === s.lockEntry?.output && x.videoId === s.lockEntry.videoId ? '*' : ' '} ${i + 1}`,
+      x.videoId,
+      `${formatTimestamp(x.createdAt)}`,
+      x.costUsd === null ? 'unknown' : `$${x.costUsd.toFixed(2)}`,
+      store.hasObject(x.output) ? `sha256:${x.output.slice(0, 12)}` : 'removed by gc',
+    ]);
+    ctx.stdout.write(formatTable(['take', 'remote id', 'created (UTC)', 'cost', 'video'], rows));
+  }
+  if (problems === 0)
+    ctx.stdout.write('* = pinned in the lockfile; `sora-build reroll SHOT --take N` pins another\n');
+  return problems > 0 ? ExitCode.Failed : ExitCode.Ok;
+}
+
+async function pinTake(ctx: CliContext, project: PlannedProject, id: ShotId, take: number): Promise<number> {
+  const s = project.plan.byId.get(id)!;
+  const why = notRerollable(ctx, project, s);
+  if (why !== null) {
+    ctx.stderr.write(`sora-build reroll: ${why}\n`);
+    return ExitCode.Failed;
+  }
+  const samples = samplesOf(project, s);
+  const sample = samples[take - 1];
+  if (sample === undefined) {
+    ctx.stderr.write(
+      `sora-build reroll: ${id} has ${samples.length} take${samples.length === 1 ? '' : 's'} for its current key, so there is no take ${take} (see \`sora-build reroll ${id} --list\`)\n`,
+    );
+    return ExitCode.Usage;
+  }
+  const store = Store.open(project.config.cacheDir);
+  const shot = project.manifest.shots.get(id)!;
+  const out = path.join(project.config.outDir, ...shot.output.split('/'));
+  const placed = await store.materialise(sample.output, out);
+  if (!placed.ok) {
+    ctx.stderr.write(
+      `sora-build reroll: take ${take} of ${id} (${sample.videoId}) is no longer in the local store (removed by gc); pick another take or reroll\n`,
+    );
+    return ExitCode.Failed;
+  }
+  for (const variant of ['thumbnail', 'spritesheet'] as const) {
+    const digest = sample.assets[variant];
+    if (shot.assets.includes(variant) && digest !== undefined)
+      await store.materialise(digest, assetPath(out, variant));
+  }
+  // Re-read the lockfile right before writing: another process may have pinned other shots meanwhile.
+  const current = await readLockfile(project.manifest.lockfilePath);
+  if (!current.ok) {
+    printDiagnostics(ctx, current.error);
+    return ExitCode.Usage;
+  }
+  const shotsNow = new Map(current.value.shots);
+  shotsNow.set(id, lockEntryFor(id, s.keyData!, sample));
+  const { written } = await writeLockfile(project.manifest.lockfilePath, { version: 1, shots: shotsNow });
+  const lock = shownPath(ctx, project.manifest.lockfilePath);
+  ctx.stdout.write(
+    written
+      ? `${id}: pinned take ${take} (${sample.videoId}) in ${lock}; ${shownPath(ctx, out)} updated\n`
+      : `${id}: take ${take} (${sample.videoId}) was already pinned\n`,
+  );
+  if (written) staleChildrenNote(ctx, project, [id]);
+  return ExitCode.Ok;
+}
+
+function staleChildrenNote(ctx: CliContext, project: PlannedProject, parents: readonly ShotId[]): void {
+  const children = [...new Set(parents.flatMap((p) => project.graph.children(p)))].sort();
+  if (children.length > 0)
+    ctx.stdout.write(
+      `${children.join(', ')} now need${children.length === 1 ? 's' : ''} a rebuild (made from the previous take): run \`sora-build build\`\n`,
+    );
+}
+
+async function reroll(
+  ctx: CliContext,
+  project: PlannedProject,
+  shots: readonly ShotId[],
+  options: { yes: boolean; maxCost: number | undefined; reporter: string | undefined },
+): Promise<number> {
+  const refusals = shots
+    .map((id) => notRerollable(ctx, project, project.plan.byId.get(id)!))
+    .filter((x): x is string => x !== null);
+  if (refusals.length > 0) {
+    for (const r of refusals) ctx.stderr.write(`sora-build reroll: ${r}\n`);
+    return ExitCode.Failed;
+  }
+  // The estimate: one generation per shot at the provider's price.
+  let cost: number | null = 0;
+  const lines: string[] = [];
+  for (const id of shots) {
+    const shot = project.manifest.shots.get(id)!;
+    const price = priceFor(project, shot.model);
+    const c = price === null ? null : price * shot.seconds;
+    cost = cost === null || c === null ? null : cost + c;
+    lines.push(
+      `  ${id}: ${shot.model} ${shot.size} ${shot.seconds} s, ${c === null ? 'price unknown' : `$${c.toFixed(2)}`}`,
+    );
+  }
+  const total = cost === null ? 'unknown (a model has no price in sora.config.yaml)' : `$${cost.toFixed(2)}`;
+  ctx.stdout.write(
+    `Reroll: ${shots.length} new generation${shots.length === 1 ? '' : 's'} on provider '${project.config.provider.name}', estimated ${total}\n${lines.join('\n')}\n`,
+  );
+  if (options.maxCost !== undefined && (cost === null || cost > options.maxCost)) {
+    ctx.stderr.write(
+      `sora-build reroll: refused: the estimate (${total}) is over --max-cost $${options.maxCost.toFixed(2)}\n`,
+    );
+    return ExitCode.Policy;
+  }
+  if (cost !== 0 && !options.yes) {
+    if (ctx.stdin.isTTY !== true) {
+      ctx.stderr.write(
+        'sora-build reroll: this costs money; stdin is not a terminal, so pass --yes to confirm\n',
+      );
+      return ExitCode.Policy;
+    }
+    if (!(await confirm(ctx, 'Generate?'))) {
+      ctx.stdout.write('Nothing generated.\n');
+      return ExitCode.Ok;
+    }
+  }
+  // Plan only the rerolled shots (and the ancestors they need): their children are left for `build`.
+  const computed = await computePlan({ config: project.config, manifest: project.manifest, shotIds: shots });
+  if (!computed.ok)
+    throw new Error(`internal error: the plan failed after it succeeded: ${computed.error.reason}`);
+  const host = EngineHost.open(ctx, project.config, { reporter: options.reporter });
+  if (typeof host === 'number') return host;
+  let outcome;
+  try {
+    outcome = await host.build({
+      manifest: project.manifest,
+      computed: computed.value,
+      force: new Set(shots),
+      signal: ctx.signal,
+      resumeCommand: `sora-build reroll ${shots.join(' ')}`,
+    });
+  } finally {
+    await host.close({ abandon: ctx.signal.aborted });
+  }
+  if (outcome.interrupted) return ExitCode.Interrupted;
+  if (outcome.failed.length > 0) return ExitCode.Failed;
+  staleChildrenNote(ctx, project, shots);
+  return ExitCode.Ok;
+}
+
+function priceFor(project: PlannedProject, model: string): number | null {
+  return priceOf(model, project.config.provider.pricing, project.family);
+}
