@@ -276,7 +276,7 @@ export interface LockReference {
 export interface ProjectReferences {
   /** Absolute paths of the lockfiles read. */
   readonly lockfiles: readonly string[];
-  /** Output digests pinned by any of them. */
+  /** Digests pinned by any of them: output videos, and the prompt texts stored under their digests. */
   readonly pinnedOutputs: ReadonlySet<Sha256>;
   /** Remote video id -> the lockfile entries that pin it. */
   readonly pinnedVideos: ReadonlyMap<VideoId, readonly LockReference[]>;
@@ -307,6 +307,8 @@ export async function readProjectReferences(
     lockfiles.push(p);
     for (const entry of read.value.shots.values()) {
       pinnedOutputs.add(entry.output);
+      // The pinned prompt's text, when a build stored it, is what `sora-build why` shows as the old prompt.
+      pinnedOutputs.add(entry.promptSha256);
       const refs = pinnedVideos.get(entry.videoId) ?? [];
       refs.push({ lockfile: p, shot: entry.shot });
       pinnedVideos.set(entry.videoId, refs);

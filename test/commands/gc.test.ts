@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, withTempDir } from './cli-harness.ts';
 import {
@@ -65,8 +65,15 @@ describe('sora-build gc', () => {
       expect(dry.stdout).toContain('Would free 9.0 kB (3 objects)');
       for (const d of Object.values(p).slice(1)) expect(existsSync(objectPath(p.cacheDir, d))).toBe(true);
 
+      // The pinned shot's prompt text, stored under its digest (what `why` shows as the old prompt).
+      const prompt = objectPath(p.cacheDir, sha256('prompt of harbor'));
+      await mkdir(path.dirname(prompt), { recursive: true });
+      await writeFile(prompt, 'prompt of harbor');
+      const old = new Date(Date.now() - 9 * HOUR);
+      await utimes(prompt, old, old);
       const r = await runCli(['gc', '--max-size', '0'], { cwd: dir });
       expect(r.code).toBe(0);
+      expect(existsSync(prompt)).toBe(true);
       expect(r.stdout.split('\n').slice(0, 3)).toEqual([
         `removed ${p.orphan.slice(0, 12)}    4.0 kB  unreferenced`,
         `removed ${p.takeOld.slice(0, 12)}    2.0 kB  over-size`,
