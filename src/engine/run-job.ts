@@ -102,6 +102,7 @@ export async function runNewJob(
     attempt++;
     let endTurn: (() => void) | undefined;
     let permitHeld = false;
+    let slot: { readonly at: number } | undefined;
     try {
       endTurn = await ctx.gate.turn(spec.priority, both);
       if (ctx.gate.inFlight >= ctx.gate.maxInFlight) {
@@ -116,7 +117,7 @@ export async function runNewJob(
       }
       await ctx.gate.acquirePermit(both);
       permitHeld = true;
-      const freeAt = await ledgerFreeAt(ctx);
+      const freeAt = await ctx.ledger.nextFreeAt({ limit: ctx.createsPerMinute });
       if (freeAt > ctx.clock.now()) {
         ctx.emit({
           type: 'quota-wait',
@@ -127,7 +128,7 @@ export async function runNewJob(
           retryAfterMs: null,
         });
       }
-      await ctx.ledger.acquireCreateSlot({ limit: ctx.createsPerMinute, signal: both });
+      slot = await ctx.ledger.acquireCreateSlot({ limit: ctx.createsPerMinute, signal: both });
     } catch (error) {
       endTurn?.();
       if (permitHeld) ctx.gate.releasePermit();
@@ -182,6 +183,7 @@ export async function runNewJob(
       failure = error;
     }
     endTurn();
+    if (slot !== undefined) await ctx.ledger.settle(slot.at, ctx.clock.now());
 
     if (remote === undefined && failure !== undefined) {
       const recovery = createRecovery(failure);
@@ -682,16 +684,6 @@ async function withReadRetries<T>(
       await ctx.clock.sleep(delayMs, signal);
     }
   }
-}
-
-async function ledgerFreeAt(ctx: JobContext): Promise<number> {
-  const { SlidingWindow } = await import('../scheduler/sliding-window.ts');
-  const { effectiveLimit } = await import('../scheduler/create-ledger.ts');
-  const state = await ctx.ledger.snapshot();
-  const now = ctx.clock.now();
-  const limit = effectiveLimit(ctx.createsPerMinute, state.penalty, now, 60_000);
-  const window = new SlidingWindow({ limit, windowMs: 61_000, events: state.events });
-  return Math.max(window.nextSlotAt(now), state.blockedUntil);
 }
 
 function failureReason(error: ProviderError): ShotFailureReason {
