@@ -62,8 +62,10 @@ describe('CreateLedger', () => {
     await drive(clock, Promise.all([take(a, 6), take(b, 6), take(a, 3)]), 25);
     expect(grants).toHaveLength(15);
     expect(respects(grants, 3, 1000)).toBe(true);
-    // and the window was used: 15 creates at 3 per second take 4 to 5 seconds, not much longer
-    expect(Math.max(...grants)).toBeLessThan(5200);
+    // and the window was used: 15 creates at 3 per second need 4 s; fake time also passes while one
+    // instance does file I/O and the other sleeps, so allow slack, but not a lost slot per window
+    expect(Math.max(...grants)).toBeGreaterThanOrEqual(4000);
+    expect(Math.max(...grants)).toBeLessThan(7000);
   });
 
   it('a real second process sharing the ledger never pushes the pair over the limit', async () => {
