@@ -20,6 +20,8 @@ import { formatDiagnostic } from '../manifest/format-diagnostic.ts';
 import { computePlan } from '../plan/compute-plan.ts';
 import type { ComputedPlan } from '../plan/compute-plan.ts';
 import { describeReason } from '../plan/plan-types.ts';
+import { sha256Hex } from '../plan/shot-key.ts';
+import { Readable } from 'node:stream';
 import type { ShotId } from '../core/brand.ts';
 import { eventLocation } from '../core/events.ts';
 import { BuildEngine } from '../engine/build-engine.ts';
@@ -245,12 +247,14 @@ export class EngineHost {
   readonly #ctx: CliContext;
   readonly #clock: Clock;
   readonly #kind: ReporterKind;
+  readonly #cacheDir: string;
   #reporter: Reporter | undefined;
 
   private constructor(ctx: CliContext, config: ProjectConfig, kind: ReporterKind) {
     this.#ctx = ctx;
     this.#clock = cliClock(ctx);
     this.#kind = kind;
+    this.#cacheDir = config.cacheDir;
     const clock = this.#clock;
     const cacheDir = config.cacheDir;
     this.engine = new BuildEngine({
@@ -293,6 +297,7 @@ export class EngineHost {
     this.#reporter = reporter;
     try {
       const { plan } = input.computed;
+      await this.#recordPrompts(input);
       const now = this.#clock.now();
       reporter.handle({
         type: 'build-started',
@@ -336,5 +341,19 @@ export class EngineHost {
 
   close(options: { abandon: boolean }): Promise<void> {
     return this.engine.close(options);
+  }
+
+  /**
+   * Stores each target's prompt text in the CAS under its sha256, which is the lockfile's `prompt_sha256`:
+   * `sora-build why` can then show the old prompt after an edit (the committed lockfile keeps only the
+   * digest). Local only (the cache is not committed); a stat per shot when already there.
+   */
+  async #recordPrompts(input: HostedBuild): Promise<void> {
+    const store = Store.open(this.#cacheDir, { clock: this.#clock });
+    for (const s of input.computed.plan.shots) {
+      const prompt = input.manifest.shots.get(s.id)?.prompt;
+      if (prompt === undefined || store.hasObject(sha256Hex(prompt))) continue;
+      await store.ingest(Readable.from([Buffer.from(prompt, 'utf8')]));
+    }
   }
 }

@@ -68,6 +68,13 @@ describe('sora-build reroll', () => {
 
     const again = await p.run(['reroll', 'harbor', '--take', '1']);
     expect(again.stdout).toBe('harbor: take 1 (video_harbor_1) was already pinned\n');
+
+    // The build recorded the prompt text locally, so `why` can show the old prompt after an edit.
+    await writeFile(path.join(p.dir, 'storyboard.yaml'), STORYBOARD.replace('at dawn', 'at dusk'));
+    const why = await p.run(['why', 'harbor']);
+    expect(why.stdout).toContain(
+      '    - Wide establishing shot of a misty harbor at dawn.\n    + Wide establishing shot of a misty harbor at dusk.\n',
+    );
   });
 
   it('names the children made from the previous take', async () => {
