@@ -179,7 +179,26 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ConfigLoad
 
   const root = path.dirname(configFile);
   const rootDescription = `the folder of ${CONFIG_FILE_NAME}`;
-  const file: SourceFile = { path: configFile, contents: await readFile(configFile, 'utf8') };
+  let contents: string;
+  try {
+    contents = await readFile(configFile, 'utf8');
+  } catch (e) {
+    const shown = path.relative(options.cwd, configFile) || configFile;
+    diagnostics.push({
+      severity: 'error',
+      message: `Expected to read the config ${shown}, but it cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      location: commandLineLocation(shown, 0, shown.length),
+    });
+    return {
+      config: undefined,
+      root,
+      rootDescription,
+      providerType: undefined,
+      manifest: undefined,
+      diagnostics,
+    };
+  }
+  const file: SourceFile = { path: configFile, contents };
   const parsed = parseYaml(file);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.doc === undefined) {

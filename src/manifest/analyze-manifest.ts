@@ -346,6 +346,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
   const table = options.providerType === undefined ? undefined : CAPABILITIES[options.providerType];
   const envUsed = new Set<string>();
   const claims: OutputClaim[] = [];
+  const unknownModels = new Map<string, { location: Location; shots: number }>();
   const prompts = new Map<string, string>();
   const pendingImages: Promise<void>[] = [];
   const images = new Map<string, ReferenceImage>();
@@ -357,15 +358,14 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     let caps: ModelCapabilities | undefined;
     if (table !== undefined && r.trusted && r.model !== undefined) {
       caps = Object.hasOwn(table, r.model.value) ? table[r.model.value] : undefined;
-      // Warn where the name is written: a remix inherits the warning of its parent's model.
+      // One warning per unknown name, where it is first written; a remix inherits its parent's.
       if (caps === undefined && r.model.from !== 'parent') {
-        report(
-          'warning',
-          `Expected a model known for provider type ${options.providerType} (${Object.keys(table).join(', ')}), but found \`${r.model.value}\`; its sizes and seconds are not checked`,
-          r.model.location,
-          shot.id,
-          isShared(r.model),
-        );
+        const seen = unknownModels.get(r.model.value);
+        if (seen === undefined) unknownModels.set(r.model.value, { location: r.model.location, shots: 1 });
+        else {
+          seen.shots++;
+          if (r.model.location.range.offset < seen.location.range.offset) seen.location = r.model.location;
+        }
       }
     }
     if (caps !== undefined && r.model !== undefined) {
@@ -509,6 +509,13 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     }
   }
   diagnostics.push(...outputCollisions(claims));
+  for (const [model, { location, shots }] of unknownModels) {
+    diagnostics.push({
+      severity: 'warning',
+      message: `Expected a model known for provider type ${options.providerType} (${Object.keys(table ?? {}).join(', ')}), but found \`${model}\`${shots > 1 ? ` (in ${shots} shots)` : ''}; its sizes and seconds are not checked`,
+      location,
+    });
+  }
   await Promise.all(pendingImages);
 
   for (const s of shared.values()) {

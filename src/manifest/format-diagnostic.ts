@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import type { Diagnostic, Location } from '../core/diagnostic.ts';
-import { lineAndColumn } from '../core/diagnostic.ts';
+import { lineColumnOf } from './line-index.ts';
 
 export interface FormatDiagnosticOptions {
   /** ANSI colours. @default false */
@@ -60,7 +60,7 @@ function formatAt(
 ): string {
   const { contents } = location.file;
   const offset = Math.min(location.range.offset, contents.length);
-  const { line, col } = lineAndColumn(contents, offset);
+  const { line, col } = lineColumnOf(location.file, offset);
   let out = `${displayPath(location.file.path, options.cwd)}:${line}:${col}: ${label} ${message}\n`;
   const lineStart = offset - (col - 1);
   let lineEnd = contents.indexOf('\n', lineStart);

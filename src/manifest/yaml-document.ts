@@ -6,6 +6,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair, ParsedNode, YAMLMap } from 'yaml';
 import type { Diagnostic, Location, Range, SourceFile } from '../core/diagnostic.ts';
+import { lineColumnOf } from './line-index.ts';
 
 export type YamlDocument = Document.Parsed;
 
@@ -89,7 +90,7 @@ function duplicateKeys(doc: YamlDocument, file: SourceFile): Diagnostic[] {
         if (first !== undefined && keyRange !== undefined && firstRange !== undefined) {
           diagnostics.push({
             severity: 'error',
-            message: `Expected each key once in a mapping, but \`${key}\` appears twice (first at line ${lineOf(file.contents, firstRange.offset)})`,
+            message: `Expected each key once in a mapping, but \`${key}\` appears twice (first at line ${lineColumnOf(file, firstRange.offset).line})`,
             location: locationOf(file, keyRange),
             supplementalLocations: [
               { message: `\`${key}\` is first defined here`, location: locationOf(file, firstRange) },
@@ -102,12 +103,6 @@ function duplicateKeys(doc: YamlDocument, file: SourceFile): Diagnostic[] {
     },
   });
   return diagnostics;
-}
-
-function lineOf(contents: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset; i++) if (contents.charCodeAt(i) === 10) line++;
-  return line;
 }
 
 /** Follows an alias (`*name`) to the node it stands for. */

@@ -504,7 +504,7 @@ const CASES: readonly Case[] = [
     file: 'examples/broken/unknown-model.yaml',
     ok: true,
     expected: [
-      'examples/broken/unknown-model.yaml:4:12: warning: Expected a model known for provider type emulator (sora-2, sora-2-2025-10-06, sora-2-2025-12-08, sora-2-pro, sora-2-pro-2025-10-06), but found `veo-3`; its sizes and seconds are not checked',
+      'examples/broken/unknown-model.yaml:4:12: warning: Expected a model known for provider type emulator (sora-2, sora-2-2025-10-06, sora-2-2025-12-08, sora-2-pro, sora-2-pro-2025-10-06), but found `veo-3` (in 2 shots); its sizes and seconds are not checked',
       '    model: veo-3',
       '           ~~~~~',
     ],

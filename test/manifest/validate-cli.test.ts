@@ -79,9 +79,9 @@ describe('sora-build validate', () => {
     const run = await validate(['examples/broken/unknown-model.yaml']);
     expect(run).toEqual({
       code: 0,
-      stdout: 'examples/broken/unknown-model.yaml: 1 shot, 1 warning\n',
+      stdout: 'examples/broken/unknown-model.yaml: 2 shots, 1 warning\n',
       stderr:
-        'examples/broken/unknown-model.yaml:4:12: warning: Expected a model known for provider type emulator (sora-2, sora-2-2025-10-06, sora-2-2025-12-08, sora-2-pro, sora-2-pro-2025-10-06), but found `veo-3`; its sizes and seconds are not checked\n' +
+        'examples/broken/unknown-model.yaml:4:12: warning: Expected a model known for provider type emulator (sora-2, sora-2-2025-10-06, sora-2-2025-12-08, sora-2-pro, sora-2-pro-2025-10-06), but found `veo-3` (in 2 shots); its sizes and seconds are not checked\n' +
         '    model: veo-3\n' +
         '           ~~~~~\n',
     });
