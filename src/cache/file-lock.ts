@@ -9,9 +9,10 @@ import type { Clock } from '../core/clock.ts';
  * cache). Held for milliseconds around a read-modify-write, never across a network call.
  *
  * How it works:
- * - Acquire: `open(lockPath, 'wx')` (O_CREAT|O_EXCL: exactly one process can create the file), then write
- *   `{pid, host, nonce, wallAt}` into it. If the file exists, check whether it is stale, else sleep
- *   `retryMs` on the injected clock and try again.
+ * - Acquire: callers within one process queue in memory first (no sleeping); then `open(lockPath, 'wx')`
+ *   (O_CREAT|O_EXCL: exactly one process can create the file), and write `{pid, host, nonce, wallAt}` into
+ *   it. If the file exists, check whether it is stale, else sleep `retryMs` on the injected clock and try
+ *   again.
  * - Stale: the holder died without releasing (kill -9). A lock is stale when its holder is on this host and
  *   its pid is not alive, or when it is older than `staleMs` of *real* time (covers pid reuse, another host
  *   on a shared folder, and an unreadable half-written lock file). Real time, not the injected clock,
@@ -45,8 +46,31 @@ interface LockContent {
   readonly wallAt: number;
 }
 
+/**
+ * Holders in this process, per lock path: callers in one process queue here in memory, so only contention
+ * between processes ever sleeps on the clock. (The engine runs many jobs at once that all append to the one
+ * journal; with a FakeClock, a clock sleep nobody advances would otherwise hang them.)
+ */
+const inProcess = new Map<string, Promise<unknown>>();
+
 /** Runs `fn` while holding the lock at `lockPath`; always releases it, also when `fn` throws. */
 export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T>,
+  options: FileLockOptions,
+): Promise<T> {
+  const previous = inProcess.get(lockPath) ?? Promise.resolve();
+  const mine = previous.catch(() => {}).then(() => withFileLockUnqueued(lockPath, fn, options));
+  const tail = mine.catch(() => {});
+  inProcess.set(lockPath, tail);
+  try {
+    return await mine;
+  } finally {
+    if (inProcess.get(lockPath) === tail) inProcess.delete(lockPath);
+  }
+}
+
+async function withFileLockUnqueued<T>(
   lockPath: string,
   fn: () => Promise<T>,
   options: FileLockOptions,

@@ -115,3 +115,34 @@ describe('isLockStale', () => {
     expect(isLockStale('unreadable', { ...base, fileMtimeMs: 85_000 })).toBe(true);
   });
 });
+
+describe('withFileLock within one process', () => {
+  it('queues same-process callers in memory: no clock sleep is needed (a FakeClock nobody advances)', async () => {
+    const { FakeClock } = await import('../../src/core/clock.ts');
+    const clock = new FakeClock();
+    const lock = join(dir, 'journal.lock');
+    const order: number[] = [];
+    await Promise.all(
+      [1, 2, 3, 4].map((i) =>
+        withFileLock(
+          lock,
+          async () => {
+            await new Promise((r) => setTimeout(r, 2));
+            order.push(i);
+          },
+          { clock },
+        ),
+      ),
+    );
+    expect(order).toEqual([1, 2, 3, 4]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a failing holder does not block the next one', async () => {
+    const lock = join(dir, 'x.lock');
+    const first = withFileLock(lock, () => Promise.reject(new Error('boom')), { clock: systemClock });
+    const second = withFileLock(lock, () => Promise.resolve('next'), { clock: systemClock });
+    await expect(first).rejects.toThrow('boom');
+    expect(await second).toBe('next');
+  });
+});
