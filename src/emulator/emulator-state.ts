@@ -28,6 +28,8 @@ export type RouteResult =
   | { readonly kind: 'error'; readonly error: ApiError; readonly videoId?: string }
   | {
       readonly kind: 'binary';
+      /** 200, or 206 for a range. @default 200 */
+      readonly status?: number;
       readonly contentType: string;
       /** Sent first. */
       readonly bytes: Buffer;
@@ -60,8 +62,12 @@ export interface NewJob {
   readonly segments: readonly Segment[];
   readonly remixedFrom: string | null;
   readonly audio: boolean;
-  /** `video_` for the Videos API, `task_` for Sora 1 jobs. */
-  readonly idPrefix?: string;
+  /** Which API the job belongs to. @default 'videos' */
+  readonly api?: VideoJob['api'];
+  /** Sora 1 generations per job. @default 1 */
+  readonly variants?: number;
+  /** Sora 1: echoed back on the job. */
+  readonly inpaintItems?: readonly unknown[];
 }
 
 export class EmulatorState {
@@ -76,6 +82,7 @@ export class EmulatorState {
   readonly jobRandom: Prng;
   readonly renderer: Renderer;
   readonly #renders = new Map<string, Promise<RenderedAssets>>();
+  readonly #generations = new Map<string, { jobId: string; index: number }>();
 
   constructor(options: EmulatorStateOptions) {
     this.clock = options.clock;
@@ -88,9 +95,14 @@ export class EmulatorState {
     this.renderer = new Renderer({ fps: options.renderFps });
   }
 
-  /** The id prefix plus 32 hex digits, like `video_68f10985d6c4819097007665bdcfba5f`. */
-  newId(prefix: string): string {
-    return `${prefix}${this.idRandom.hex(32)}`;
+  /**
+   * A new id in the style of its API: `video_` plus 32 hex digits for the Videos API
+   * (`video_68f10985d6c4819097007665bdcfba5f`), `task_` plus 26 base-32 characters for Sora 1
+   * (`task_01jwcet0eje35tc5jy54yjax5q`).
+   */
+  newId(api: VideoJob['api']): string {
+    if (api === 'videos') return `video_${this.idRandom.hex(32)}`;
+    return `task_${ulidLike(() => this.idRandom.next())}`;
   }
 
   createJob(input: NewJob): VideoJob {
@@ -112,9 +124,12 @@ export class EmulatorState {
         atFraction: 0.3 + 0.6 * this.jobRandom.next(),
       };
     }
-    const id = this.newId(input.idPrefix ?? 'video_');
+    const api = input.api ?? 'videos';
+    const id = this.newId(api);
     const job: VideoJob = {
       id,
+      api,
+      variants: input.variants ?? 1,
       seq: this.jobs.nextSeq(),
       model: input.model,
       prompt: input.prompt,
@@ -130,14 +145,28 @@ export class EmulatorState {
       failure,
       remixedFrom: input.remixedFrom,
       seed: seedFromString(id),
+      ...(input.inpaintItems !== undefined && { inpaintItems: input.inpaintItems }),
     };
     this.jobs.add(job);
+    if (api === 'sora1') {
+      for (const [index, gen] of this.generationIds(job).entries())
+        this.#generations.set(gen, { jobId: id, index });
+    }
     return job;
   }
 
-  /** The job's rendered assets, rendered on first use (never on the event loop: ffmpeg runs as a child). */
-  assets(job: VideoJob): Promise<RenderedAssets> {
-    let pending = this.#renders.get(job.id);
+  /** A job of the given API, or undefined (each API sees only its own jobs). */
+  job(id: string, api: VideoJob['api']): VideoJob | undefined {
+    const job = this.jobs.get(id);
+    return job?.api === api ? job : undefined;
+  }
+
+  /**
+   * Rendered assets, made on first use (never on the event loop: ffmpeg runs as a child). `key` names what is
+   * rendered: the job id, or a Sora 1 generation id (each generation of a job looks different).
+   */
+  assets(job: VideoJob, key: string = job.id): Promise<RenderedAssets> {
+    let pending = this.#renders.get(key);
     if (pending === undefined) {
       pending = this.renderer.render({
         width: job.width,
@@ -146,17 +175,40 @@ export class EmulatorState {
         audio: job.audio,
         segments: job.segments,
         caption: `${job.model} · ${job.size} · ${job.seconds}s`,
-        look: job.seed % LOOKS,
+        look: (key === job.id ? job.seed : seedFromString(key)) % LOOKS,
+        thumbnail: job.api === 'sora1' ? 'jpeg' : 'webp',
       });
-      this.#renders.set(job.id, pending);
-      pending.catch(() => this.#renders.delete(job.id));
+      this.#renders.set(key, pending);
+      pending.catch(() => this.#renders.delete(key));
     }
     return pending;
   }
 
+  /** Sora 1: the generation ids of a job, one per variant, derived from its id (stable across reads). */
+  generationIds(job: VideoJob): string[] {
+    return Array.from({ length: job.variants }, (_, i) => {
+      const rand = createPrng(seedFromString(`${job.id}/${i}`));
+      return `gen_${ulidLike(() => rand.next())}`;
+    });
+  }
+
+  /** Sora 1: the job and variant index a generation id belongs to. */
+  generation(id: string): { job: VideoJob; index: number } | undefined {
+    const found = this.#generations.get(id);
+    const job = found === undefined ? undefined : this.job(found.jobId, 'sora1');
+    return found === undefined || job === undefined ? undefined : { job, index: found.index };
+  }
+
   forget(id: string): void {
+    const job = this.jobs.get(id);
     this.jobs.delete(id);
     this.#renders.delete(id);
+    if (job?.api === 'sora1') {
+      for (const gen of this.generationIds(job)) {
+        this.#generations.delete(gen);
+        this.#renders.delete(gen);
+      }
+    }
   }
 
   /** Suggested poll delay for a running job, in emulator ms: a fifth of what is left, 0.5 s to 10 s. */
@@ -165,4 +217,13 @@ export class EmulatorState {
     if (view.status === 'completed' || view.status === 'failed') return null;
     return Math.min(10_000, Math.max(500, Math.round(view.remainingMs / 5)));
   }
+}
+
+const BASE32 = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/** 26 characters of Crockford base 32, lowercase, like the ULIDs Azure uses for Sora 1 task and generation ids. */
+export function ulidLike(next: () => number): string {
+  let out = '01';
+  while (out.length < 26) out += BASE32[Math.floor(next() * 32)]!;
+  return out;
 }

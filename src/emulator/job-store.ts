@@ -23,6 +23,10 @@ export interface JobFailure {
 
 export interface VideoJob {
   readonly id: string;
+  /** Which API made it: each API sees only its own jobs. */
+  readonly api: 'videos' | 'sora1';
+  /** Sora 1 only: how many generations the job makes (the Videos API always makes one). */
+  readonly variants: number;
   /** Creation order, for listing. */
   readonly seq: number;
   readonly model: string;
@@ -42,6 +46,8 @@ export interface VideoJob {
   readonly remixedFrom: string | null;
   /** Seeds the look of the placeholder video, so two jobs of one prompt differ. */
   readonly seed: number;
+  /** Sora 1 only: the `inpaint_items` the job was created with, echoed back. */
+  readonly inpaintItems?: readonly unknown[];
 }
 
 export interface JobView {
@@ -153,6 +159,13 @@ export class JobStore {
     return this.#jobs.get(id);
   }
 
+  /** Every job of one API, in creation order (`desc`: newest first). */
+  all(api: VideoJob['api'], order: 'asc' | 'desc'): VideoJob[] {
+    return [...this.#jobs.values()]
+      .filter((j) => j.api === api)
+      .sort((a, b) => (order === 'asc' ? a.seq - b.seq : b.seq - a.seq));
+  }
+
   delete(id: string): boolean {
     return this.#jobs.delete(id);
   }
@@ -161,10 +174,8 @@ export class JobStore {
    * A page in creation order (`desc`: newest first), starting after the job `after` (which must exist; the
    * caller checks), at most `limit` long.
    */
-  list(options: { order: 'asc' | 'desc'; limit: number; after?: string }): ListPage {
-    const all = [...this.#jobs.values()].sort((a, b) =>
-      options.order === 'asc' ? a.seq - b.seq : b.seq - a.seq,
-    );
+  list(options: { api: VideoJob['api']; order: 'asc' | 'desc'; limit: number; after?: string }): ListPage {
+    const all = this.all(options.api, options.order);
     let start = 0;
     if (options.after !== undefined) start = all.findIndex((j) => j.id === options.after) + 1;
     const data = all.slice(start, start + options.limit);

@@ -19,6 +19,8 @@ export interface VideosRequest {
   readonly query: URLSearchParams;
   /** Parsed lazily: only create-type routes need a body. */
   readonly body: () => Result<ParsedBody>;
+  /** The Range header, if any. */
+  readonly range?: string | undefined;
 }
 
 type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiError };
@@ -109,7 +111,7 @@ function admit(state: EmulatorState, job: NewJob): RouteResult {
     );
   }
   state.quota.take(state.clock.now());
-  const created = state.jobs.get(state.createJob(job).id)!;
+  const created = state.createJob(job);
   return {
     kind: 'json',
     status: 200,
@@ -148,7 +150,7 @@ function usableParent(
   verb: string,
   param: string | null,
 ): Result<VideoJob> {
-  const parent = state.jobs.get(id);
+  const parent = state.job(id, 'videos');
   if (parent === undefined) return { ok: false, error: videoNotFound(id, param) };
   const view = viewJob(parent, state.clock.now());
   if (view.status !== 'completed') {
@@ -225,7 +227,7 @@ function extendVideo(state: EmulatorState, req: VideosRequest): RouteResult {
 }
 
 function retrieveVideo(state: EmulatorState, id: string): RouteResult {
-  const job = state.jobs.get(id);
+  const job = state.job(id, 'videos');
   if (job === undefined) return error(videoNotFound(id), id);
   return {
     kind: 'json',
@@ -237,7 +239,7 @@ function retrieveVideo(state: EmulatorState, id: string): RouteResult {
 }
 
 function deleteVideo(state: EmulatorState, id: string): RouteResult {
-  const job = state.jobs.get(id);
+  const job = state.job(id, 'videos');
   if (job === undefined) return error(videoNotFound(id), id);
   const { status } = viewJob(job, state.clock.now());
   if (status !== 'completed' && status !== 'failed') {
@@ -280,12 +282,14 @@ function listVideos(state: EmulatorState, query: URLSearchParams): RouteResult {
   const order = query.get('order') ?? 'desc';
   if (order !== 'asc' && order !== 'desc') return error(invalidValue('order', order, ['asc', 'desc']));
   const after = query.get('after');
-  if (after !== null && state.jobs.get(after) === undefined) {
+  if (after !== null && state.job(after, 'videos') === undefined) {
     return error(
       invalidRequest(`Invalid 'after': no video with id '${after}' exists.`, 'after', 'invalid_value'),
     );
   }
-  const page = state.jobs.list(after === null ? { order, limit } : { order, limit, after });
+  const page = state.jobs.list(
+    after === null ? { api: 'videos', order, limit } : { api: 'videos', order, limit, after },
+  );
   const now = state.clock.now();
   return {
     kind: 'json',
@@ -330,7 +334,7 @@ async function videoContent(state: EmulatorState, id: string, query: URLSearchPa
   if (!Object.hasOwn(VARIANTS, variant)) {
     return error(invalidValue('variant', variant, Object.keys(VARIANTS)), id);
   }
-  const job = state.jobs.get(id);
+  const job = state.job(id, 'videos');
   if (job === undefined) return error(videoNotFound(id), id);
   const view = viewJob(job, state.clock.now());
   if (view.status !== 'completed') {

@@ -33,6 +33,8 @@ export interface RenderSpec {
   readonly caption: string;
   /** 0 to LOOKS - 1: picks colours, motion and tone. */
   readonly look: number;
+  /** The thumbnail's format: WebP for the Videos API, JPEG for Sora 1. @default 'webp' */
+  readonly thumbnail?: 'webp' | 'jpeg';
 }
 
 export interface RenderedAssets {
@@ -300,7 +302,12 @@ export class Renderer {
       `[t0]trim=end_frame=1[t]`,
       `[s0]select='not(mod(n,${fps}))',${tile},tile=${grid.cols}x${grid.rows}[s]`,
     );
-    const out = { video: `${id}.mp4`, thumbnail: `${id}.webp`, spritesheet: `${id}.jpg` };
+    const jpegThumb = spec.thumbnail === 'jpeg';
+    const out = {
+      video: `${id}.mp4`,
+      thumbnail: `${id}-thumb.${jpegThumb ? 'jpg' : 'webp'}`,
+      spritesheet: `${id}.jpg`,
+    };
     const args = [
       '-hide_banner',
       '-loglevel',

@@ -32,6 +32,8 @@ export interface MultipartPart {
 export interface ParsedBody {
   readonly kind: 'json' | 'multipart' | 'empty';
   readonly fields: Record<string, unknown>;
+  /** Every file part in order with its field name (repeated names such as Sora 1's `files` keep them all). */
+  readonly uploads: readonly { readonly name: string; readonly file: UploadedFile }[];
 }
 
 /** Reads the whole body, refusing more than `limit` bytes. */
@@ -178,7 +180,8 @@ export type BodyProblem =
 /** Decodes a body by its Content-Type: JSON, multipart, or nothing at all. */
 export function parseBody(body: Buffer, contentType: string | undefined): Result<ParsedBody, BodyProblem> {
   const type = mediaType(contentType);
-  if (body.length === 0 && type !== 'multipart/form-data') return ok({ kind: 'empty', fields: {} });
+  if (body.length === 0 && type !== 'multipart/form-data')
+    return ok({ kind: 'empty', fields: {}, uploads: [] });
   if (type === 'application/json' || type.endsWith('+json')) {
     let value: unknown;
     try {
@@ -187,12 +190,23 @@ export function parseBody(body: Buffer, contentType: string | undefined): Result
       return fail({ reason: 'invalid-json' });
     }
     if (!isPlainObject(value)) return fail({ reason: 'not-an-object' });
-    return ok({ kind: 'json', fields: value });
+    return ok({ kind: 'json', fields: value, uploads: [] });
   }
   if (type === 'multipart/form-data') {
     const parts = parseMultipart(body, contentType ?? '');
     if (!parts.ok) return fail({ reason: 'bad-multipart', detail: parts.error });
-    return ok({ kind: 'multipart', fields: fieldsFromParts(parts.value) });
+    const fields = fieldsFromParts(parts.value);
+    const uploads = parts.value
+      .filter((p) => p.filename !== undefined)
+      .map((p) => ({
+        name: p.name,
+        file: new UploadedFile({
+          filename: p.filename!,
+          contentType: p.contentType ?? 'application/octet-stream',
+          bytes: Buffer.from(p.bytes),
+        }),
+      }));
+    return ok({ kind: 'multipart', fields, uploads });
   }
   return fail({ reason: 'unsupported-type', contentType: contentType ?? '' });
 }

@@ -195,8 +195,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         const padHeader = result.padHeader ?? Buffer.alloc(0);
         const padZeros = result.padZeros ?? 0;
         const total = result.bytes.length + padHeader.length + padZeros;
-        entry.status = 200;
-        res.writeHead(200, {
+        entry.status = result.status ?? 200;
+        res.writeHead(entry.status, {
           ...result.headers,
           'content-type': result.contentType,
           'content-length': String(total),
@@ -309,7 +309,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const prefix = azure ? '/openai/v1' : '/v1';
     const rest = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
     const method = req.method ?? 'GET';
-    const request = { method, path: rest ?? '', query: url.searchParams, body };
+    const request = { method, path: rest ?? '', query: url.searchParams, body, range: req.headers.range };
     const result =
       rest === undefined
         ? undefined

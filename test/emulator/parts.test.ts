@@ -78,7 +78,7 @@ describe('multipart bodies', () => {
       ok: false,
       error: { reason: 'not-an-object' },
     });
-    expect(parseBody(Buffer.alloc(0), undefined)).toEqual({ ok: true, value: { kind: 'empty', fields: {} } });
+    expect(parseBody(Buffer.alloc(0), undefined)).toEqual({ ok: true, value: { kind: 'empty', fields: {}, uploads: [] } });
   });
 });
 
