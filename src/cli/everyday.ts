@@ -234,6 +234,12 @@ export interface HostedBuild {
   readonly force?: ReadonlySet<ShotId>;
   /** @default true */
   readonly retryFailedKeys?: boolean;
+  /**
+   * Asked when the engine reports an interruption: false drops the "run again to resume" message (watch
+   * supersedes builds on purpose; the jobs continue in the same process).
+   * @default () => true
+   */
+  readonly reportInterruption?: () => boolean;
 }
 
 /**
@@ -249,6 +255,7 @@ export class EngineHost {
   readonly #kind: ReporterKind;
   readonly #cacheDir: string;
   #reporter: Reporter | undefined;
+  #reportInterruption: (() => boolean) | undefined;
 
   private constructor(ctx: CliContext, config: ProjectConfig, kind: ReporterKind) {
     this.#ctx = ctx;
@@ -266,7 +273,10 @@ export class EngineHost {
       ledger: CreateLedger.open({ cacheDir, provider: config.provider.name, clock }),
       failures: Failures.open(cacheDir),
       clock,
-      emit: (event) => this.#reporter?.handle(event),
+      emit: (event) => {
+        if (event.type === 'interrupted' && this.#reportInterruption?.() === false) return;
+        this.#reporter?.handle(event);
+      },
     });
   }
 
@@ -295,6 +305,7 @@ export class EngineHost {
       cwd: ctx.cwd,
     });
     this.#reporter = reporter;
+    this.#reportInterruption = input.reportInterruption;
     try {
       const { plan } = input.computed;
       await this.#recordPrompts(input);

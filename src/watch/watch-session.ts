@@ -14,8 +14,8 @@ import { INITIAL_WATCH_STATE, transitionWatch } from './transition-watch.ts';
 
 /** The file watcher as the session needs it (chokidar in production, a fake in tests). */
 export interface FileWatcher {
-  /** Makes the watched set exactly `paths` (absolute). */
-  setPaths(paths: readonly string[]): void;
+  /** Makes the watched set exactly `paths` (absolute); resolves once the new paths are being watched. */
+  setPaths(paths: readonly string[]): void | Promise<void>;
   /** Registers the callback for a change, addition or removal of a watched file (absolute path). */
   onChange(listener: (path: string) => void): void;
   close(): Promise<void>;
@@ -113,8 +113,11 @@ export class WatchSession {
     );
     const initial = this.#options.initialPaths ?? [];
     this.#watchCount = initial.length;
-    if (initial.length > 0) this.#options.watcher.setPaths(initial);
-    this.#dispatch({ type: 'start' });
+    // Watch the manifest and config before the first build, so an edit during it is not missed.
+    void Promise.resolve(initial.length > 0 ? this.#options.watcher.setPaths(initial) : undefined).then(
+      () => this.#dispatch({ type: 'start' }),
+      () => this.#dispatch({ type: 'start' }),
+    );
     return this.#done;
   }
 
@@ -180,20 +183,19 @@ export class WatchSession {
       if (this.#state.kind === 'idle')
         this.#options.onNotice?.({ type: 'watching', files: this.#watchCount });
     };
-    this.#options.runIteration({ iteration, changes, signal: controller.signal }).then(
-      (result) => {
+    this.#options
+      .runIteration({ iteration, changes, signal: controller.signal })
+      .then(async (result) => {
         if (result.watchPaths !== undefined) {
           this.#watchCount = result.watchPaths.length;
-          this.#options.watcher.setPaths(result.watchPaths);
+          await this.#options.watcher.setPaths(result.watchPaths);
         }
-        settle();
-      },
-      (error: unknown) => {
+      })
+      .then(settle, (error: unknown) => {
         // A bug in one iteration must not end the session: the user's edits are still worth watching.
         this.#options.onNotice?.({ type: 'iteration-crashed', iteration, error });
         settle();
-      },
-    );
+      });
   }
 
   async #exit(): Promise<void> {

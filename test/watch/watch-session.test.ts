@@ -8,6 +8,8 @@ import type {
   WatchNotice,
 } from '../../src/watch/watch-session.ts';
 
+const tick = () => new Promise((r) => setImmediate(r));
+
 class FakeWatcher implements FileWatcher {
   paths: readonly string[] = [];
   listener: ((path: string) => void) | undefined;
@@ -42,7 +44,7 @@ class Iterations {
   }
 }
 
-function setup() {
+async function setup() {
   const clock = new FakeClock();
   const watcher = new FakeWatcher();
   const iterations = new Iterations();
@@ -57,14 +59,13 @@ function setup() {
     initialPaths: ['/p/storyboard.yaml', '/p/sora.config.yaml'],
   });
   const done = session.run();
+  await tick(); // the initial paths are watched before the first build starts
   return { clock, watcher, iterations, notices, session, done };
 }
 
-const tick = () => new Promise((r) => setImmediate(r));
-
 describe('WatchSession', () => {
   it('builds once at start, then once per burst of changes after the quiet period', async () => {
-    const { clock, watcher, iterations, notices } = setup();
+    const { clock, watcher, iterations, notices } = await setup();
     expect(watcher.paths).toEqual(['/p/storyboard.yaml', '/p/sora.config.yaml']);
     expect(iterations.log).toEqual(['#1 (initial build)']);
     iterations.requests[0]!.finish({ watchPaths: ['/p/storyboard.yaml', '/p/refs/a.png'] });
@@ -85,7 +86,7 @@ describe('WatchSession', () => {
   });
 
   it('a change during a build aborts its wait, then builds the change after the quiet period', async () => {
-    const { clock, watcher, iterations, notices } = setup();
+    const { clock, watcher, iterations, notices } = await setup();
     watcher.change('/p/storyboard.yaml');
     await tick();
     expect(iterations.requests[0]!.request.signal.aborted).toBe(true);
@@ -127,7 +128,7 @@ describe('WatchSession', () => {
   });
 
   it('stop during a build aborts it, waits for it to settle, closes the watcher and resolves', async () => {
-    const { watcher, iterations, session, done, notices } = setup();
+    const { watcher, iterations, session, done, notices } = await setup();
     let resolved = false;
     void done.then(() => (resolved = true));
     session.stop();
@@ -140,7 +141,7 @@ describe('WatchSession', () => {
   });
 
   it('stop while debouncing cancels the pending build', async () => {
-    const { clock, watcher, iterations, session, done } = setup();
+    const { clock, watcher, iterations, session, done } = await setup();
     iterations.requests[0]!.finish();
     await tick();
     watcher.change('/p/storyboard.yaml');

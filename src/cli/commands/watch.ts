@@ -1,0 +1,222 @@
+/**
+ * `sora-build watch [MANIFEST] [--shot ID]... [--debounce MS]`: rebuilds on every save of the manifest,
+ * `sora.config.yaml` or a referenced image, through ONE long-lived BuildEngine (so a job already running for
+ * a key is awaited, never paid for twice). The loop itself is the state machine in src/watch/; this file
+ * wires chokidar, the engine and the terminal.
+ *
+ * Per iteration: reload the project (an invalid manifest prints its diagnostics and keeps watching), plan,
+ * build what changed. Keys that failed or were moderation-blocked in this session are not resubmitted until
+ * they change (engine.failedKeys(), `retryFailedKeys: false`). A change to `sora.config.yaml` that changes the
+ * provider, its quota or the folders restarts the engine (running jobs stay in the journal and are resumed).
+ * Ctrl-C: stop waiting, keep the journal, exit 130.
+ */
+import path from 'node:path';
+import type { CliContext } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { EngineHost, parseCommandArgs, printDiagnostics } from '../everyday.ts';
+import { REPORTER_KINDS } from '../../reporter/reporter.ts';
+import type { ProjectConfig } from '../../config/types.ts';
+import { loadProject } from '../../manifest/load-project.ts';
+import { loadConfig } from '../../config/load-config.ts';
+import { CONFIG_FILE_NAME } from '../../config/config-schema.ts';
+import { computePlan } from '../../plan/compute-plan.ts';
+import { ChokidarWatcher } from '../../watch/chokidar-watcher.ts';
+import { WatchSession } from '../../watch/watch-session.ts';
+import type { IterationRequest, IterationResult, WatchNotice } from '../../watch/watch-session.ts';
+import { INITIAL_CHANGE } from '../../watch/transition-watch.ts';
+
+const HELP = `Usage: sora-build watch [MANIFEST] [--shot ID]... [--debounce MS]
+
+Builds, then rebuilds what changed on every save of the manifest, sora.config.yaml
+or a referenced image. Shots whose generation failed or was blocked are not
+resubmitted until their inputs change. Ctrl-C stops (the journal keeps jobs in
+flight for the next run).
+
+Options:
+  --shot ID          only these shots (and the shots they need); repeatable
+  --debounce MS      quiet period after the last save before building (default 150)
+  --reporter KIND    auto|pretty|plain|json|github (default auto)
+  --config PATH, --provider NAME
+`;
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const parsed = parseCommandArgs(
+    ctx,
+    'watch',
+    args,
+    {
+      shot: { type: 'string', multiple: true },
+      debounce: { type: 'string' },
+      reporter: { type: 'string' },
+      config: { type: 'string' },
+      provider: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) {
+    ctx.stderr.write(`sora-build watch: expected at most one MANIFEST, got ${positionals.length}\n\n${HELP}`);
+    return ExitCode.Usage;
+  }
+  const debounceMs = values.debounce === undefined ? 150 : Number(values.debounce);
+  if (!Number.isInteger(debounceMs) || debounceMs < 0) {
+    ctx.stderr.write(
+      `sora-build watch: expected --debounce to be whole milliseconds, got ${values.debounce}\n`,
+    );
+    return ExitCode.Usage;
+  }
+  if (values.reporter !== undefined && !(REPORTER_KINDS as readonly string[]).includes(values.reporter)) {
+    ctx.stderr.write(
+      `sora-build watch: expected --reporter to be one of ${REPORTER_KINDS.join(', ')}, got ${values.reporter}\n`,
+    );
+    return ExitCode.Usage;
+  }
+  const manifestArg = positionals[0] === undefined ? undefined : path.resolve(ctx.cwd, positionals[0]);
+  const shotIds = values.shot ?? [];
+
+  // The files to watch before the first build: the manifest and the config (even if not there yet).
+  const configLoad = await loadConfig({
+    cwd: ctx.cwd,
+    startDir: manifestArg === undefined ? ctx.cwd : path.dirname(manifestArg),
+    configPath: values.config,
+    provider: values.provider,
+  });
+  const configPath =
+    configLoad.config?.path ??
+    (values.config !== undefined
+      ? path.resolve(ctx.cwd, values.config)
+      : path.join(configLoad.root, CONFIG_FILE_NAME));
+  const manifestPath = manifestArg ?? configLoad.manifest ?? path.join(configLoad.root, 'storyboard.yaml');
+  const root = configLoad.root;
+  // Changes are named relative to the project root: `storyboard.yaml`, `refs/mug.png`.
+  const display = (abs: string): string => path.relative(root, abs).split(path.sep).join('/') || abs;
+
+  let host: EngineHost | undefined;
+  let hostConfig: string | undefined;
+  const watcher = new ChokidarWatcher();
+
+  const runIteration = async (request: IterationRequest): Promise<IterationResult> => {
+    const loaded = await loadProject({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      manifestPath: manifestArg,
+      configPath: values.config,
+      provider: values.provider,
+    });
+    if (!loaded.ok) {
+      printDiagnostics(ctx, loaded.diagnostics);
+      const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
+      ctx.stderr.write(
+        `${errors} error${errors === 1 ? '' : 's'}: nothing built; fix and save to try again (still watching)\n`,
+      );
+      return { watchPaths: undefined };
+    }
+    printDiagnostics(ctx, loaded.warnings);
+    const { config, manifest } = loaded;
+    const watchPaths = [
+      manifest.path,
+      config.path ?? path.join(config.root, CONFIG_FILE_NAME),
+      ...[...manifest.shots.values()].flatMap((s) =>
+        s.inputReference === undefined ? [] : [s.inputReference.path],
+      ),
+    ];
+    const unique = [...new Set(watchPaths)].sort();
+    const computed = await computePlan({ config, manifest, shotIds });
+    if (!computed.ok) {
+      if (computed.error.reason === 'unknown-shot') ctx.stderr.write(`${computed.error.message}\n`);
+      else printDiagnostics(ctx, computed.error.diagnostics);
+      ctx.stderr.write('nothing built; fix and save to try again (still watching)\n');
+      return { watchPaths: unique };
+    }
+    const fingerprint = engineFingerprint(config);
+    if (host === undefined || fingerprint !== hostConfig) {
+      if (host !== undefined) {
+        ctx.stdout.write('sora.config.yaml changed the provider or folders: restarting the engine\n');
+        await host.close({ abandon: true });
+      }
+      const opened = EngineHost.open(ctx, config, { reporter: values.reporter });
+      if (typeof opened === 'number') throw new Error('unreachable: --reporter was checked at start');
+      host = opened;
+      hostConfig = fingerprint;
+    }
+    // Keys refused earlier in this session stay refused until they change: say so instead of paying again.
+    const failed = host.engine.failedKeys();
+    for (const s of computed.value.plan.shots) {
+      const f = s.key === null ? undefined : failed.get(s.key);
+      if (f !== undefined)
+        ctx.stdout.write(
+          `${s.id}: not resubmitted: it failed in this session (${f.reason}); change its prompt or inputs to try again\n`,
+        );
+    }
+    await host.build({
+      manifest,
+      computed: computed.value,
+      signal: AbortSignal.any([request.signal, ctx.signal]),
+      resumeCommand: 'sora-build watch',
+      retryFailedKeys: false,
+      // Superseded by a newer save: the jobs go on in this process, so no "run again to resume" message.
+      reportInterruption: () => ctx.signal.aborted,
+    });
+    return { watchPaths: unique };
+  };
+
+  const onNotice = (n: WatchNotice): void => {
+    switch (n.type) {
+      case 'iteration-started': {
+        const what =
+          n.changes.length === 1 && n.changes[0] === INITIAL_CHANGE
+            ? 'initial build'
+            : `${n.changes.join(', ')} changed`;
+        ctx.stdout.write(`\n── iteration ${n.iteration} · ${what} ──\n`);
+        return;
+      }
+      case 'iteration-finished':
+        if (n.superseded && !ctx.signal.aborted)
+          ctx.stdout.write(`(iteration ${n.iteration} superseded; its jobs continue into the cache)\n`);
+        return;
+      case 'watching':
+        ctx.stdout.write(`watching ${n.files} file${n.files === 1 ? '' : 's'} · Ctrl-C to stop\n`);
+        return;
+      case 'change-queued':
+        ctx.stdout.write(`${n.path} changed during the build: rebuilding once it settles\n`);
+        return;
+      case 'iteration-crashed':
+        ctx.stderr.write(
+          `sora-build: internal error in iteration, please report it (still watching): ${ctx.redact(n.error instanceof Error ? (n.error.stack ?? n.error.message) : String(n.error))}\n`,
+        );
+        return;
+      case 'stopping':
+        ctx.stdout.write('stopping: jobs in flight stay in the journal for the next run\n');
+        return;
+      default: {
+        const never: never = n;
+        throw new Error(`internal error: unexpected notice ${JSON.stringify(never)}`);
+      }
+    }
+  };
+
+  const session = new WatchSession({
+    watcher,
+    runIteration,
+    displayPath: display,
+    onNotice,
+    debounceMs,
+    initialPaths: [manifestPath, configPath],
+  });
+  const onAbort = (): void => session.stop();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await session.run();
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    await host?.close({ abandon: true });
+  }
+  return ExitCode.Interrupted;
+}
+
+/** What, when it changes in sora.config.yaml, needs a new engine (provider, its quota and folders). */
+function engineFingerprint(config: ProjectConfig): string {
+  const { location: _location, ...provider } = config.provider;
+  return JSON.stringify([provider, config.outDir, config.cacheDir]);
+}
