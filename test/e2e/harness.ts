@@ -32,7 +32,10 @@ export interface Project {
   readonly clock: ScaledClock;
   write(path: string, text: string | Uint8Array): Promise<void>;
   read(path: string): Promise<string>;
-  run(args: readonly string[], options?: { env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult>;
+  run(
+    args: readonly string[],
+    options?: { env?: Record<string, string>; timeoutMs?: number },
+  ): Promise<CliResult>;
   /** Starts the CLI without waiting (for kill tests). */
   spawn(args: readonly string[], options?: { env?: Record<string, string> }): ReturnType<typeof spawn>;
   /** Every file under the project (relative paths), for secret scans. */
@@ -41,7 +44,11 @@ export interface Project {
 }
 
 export interface ProjectOptions {
-  /** Emulator speed: clock ms per real ms. @default 600 */
+  /**
+   * Emulator speed: clock ms per real ms. At 60 a minute of quota passes in a real second, while our own
+   * per-request work (fsyncs, file locks) still costs only a few emulator seconds.
+   * @default 60
+   */
   readonly speed?: number;
   readonly emulator?: Omit<EmulatorOptions, 'clock'>;
   /** Provider block written into sora.config.yaml (the emulator's URL is filled in). */
@@ -51,12 +58,15 @@ export interface ProjectOptions {
 
 export async function makeProject(options: ProjectOptions = {}): Promise<Project> {
   const dir = await mkdtemp(join(tmpdir(), 'sora-build-e2e-'));
-  const speed = options.speed ?? 600;
+  const speed = options.speed ?? 60;
   const epoch = Date.now();
   const clock = new ScaledClock({ speed, epoch });
   const clockSpec = `scaled:${speed}:${epoch}`;
   const emulator = await startEmulator({ ...options.emulator, clock, apiKeys: [API_KEY] });
-  const quota = options.quota ?? { createsPerMinute: options.emulator?.createsPerMinute ?? 2, maxInFlight: 4 };
+  const quota = options.quota ?? {
+    createsPerMinute: options.emulator?.createsPerMinute ?? 2,
+    maxInFlight: 4,
+  };
   const config = [
     'version: 1',
     'provider: local',
