@@ -168,6 +168,21 @@ describe('readLockfile / writeLockfile', () => {
     ]);
   });
 
+  it('reads a hand-edited but valid lockfile (other quoting, indentation, order) like the canonical one', () => {
+    const lock = lockOf(entry('a'), entry('b', { parentRelation: 'remix_of', parentOutput: digestOf('out-a') }));
+    const canonical = serializeLockfile(lock);
+    const edited = canonical
+      .replace(/^ {2}/gm, '   ') // three-space indentation
+      .replace('"sora-2"', 'sora-2') // a plain scalar
+      .replace(/\n\n/g, '\n') // no blank line between entries
+      .replace('version: 1\n', '') // version after the shots
+      .concat('version: 1\n');
+    const a = parseLockfile({ path: '/p/x.lock', contents: canonical });
+    const b = parseLockfile({ path: '/p/x.lock', contents: edited });
+    expect(a).toEqual({ ok: true, value: lock });
+    expect(b).toEqual(a);
+  });
+
   it('explains merge conflict markers', () => {
     const text = `version: 1\nshots:\n<<<<<<< HEAD\n  a:\n=======\n  b:\n>>>>>>> branch\n`;
     const r = parseLockfile({ path: '/p/x.lock', contents: text });

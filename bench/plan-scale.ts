@@ -1,0 +1,130 @@
+/**
+ * How `sora-build plan` scales: generates 1k / 10k / 100k-shot projects under bench/.work/ and times
+ *   - in-process: loadProject (read, parse, analyze) and computePlan (graph, keys, states, estimates) and the
+ *     table formatting, each measured inside a fresh process;
+ *   - whole process: `node bin/sora-build.js plan --json` from spawn to exit, with its peak memory.
+ * Two states per size: `new` (never built: every key computed, dependants blocked) and `pinned` (every shot
+ * fresh: every lock entry, store object and key checked).
+ *
+ * Usage: npx node bench/plan-scale.ts [SIZES...] [--pinned-max N]
+ *   SIZES defaults to 1000 10000 100000; pinned projects are generated up to --pinned-max (default 10000),
+ *   because pinning 100k shots writes 200k small files. Results also go to bench/.work/plan-scale.json.
+ * Target (issue 2): 10k shots under 2 s and 300 MB.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateProject } from './generate-manifest.ts';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const work = path.join(repo, 'bench/.work');
+const bin = path.join(repo, 'bin/sora-build.js');
+
+interface InProcess {
+  readonly loadMs: number;
+  readonly planMs: number;
+  readonly formatMs: number;
+  readonly toGenerate: number;
+  readonly maxRssMb: number;
+}
+
+/** Child mode: plan the project in `dir` once, print the phase timings as JSON. */
+async function measureInProcess(dir: string): Promise<void> {
+  const { loadProject } = await import('../src/manifest/load-project.ts');
+  const { computePlan } = await import('../src/plan/compute-plan.ts');
+  const { formatPlan } = await import('../src/cli/commands/plan.ts');
+  const t0 = performance.now();
+  const loaded = await loadProject({ cwd: dir, env: {} });
+  if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+  const t1 = performance.now();
+  const computed = await computePlan({ config: loaded.config, manifest: loaded.manifest });
+  if (!computed.ok) throw new Error(JSON.stringify(computed.error));
+  const t2 = performance.now();
+  const text = formatPlan(computed.value);
+  const t3 = performance.now();
+  const result: InProcess = {
+    loadMs: t1 - t0,
+    planMs: t2 - t1,
+    formatMs: t3 - t2,
+    toGenerate: computed.value.plan.totals.toGenerate + (text.length > 0 ? 0 : NaN),
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(result));
+}
+
+function run(
+  args: string[],
+  cwd: string,
+): Promise<{ ms: number; stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ms: performance.now() - start, stdout, stderr, code: code ?? -1 }));
+  });
+}
+
+/** Reports the child's peak RSS on stderr as it exits. */
+const RSS_HOOK =
+  'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nmaxrss_kb="+process.resourceUsage().maxRSS+"\\n"))';
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { 'pinned-max': { type: 'string' }, measure: { type: 'string' } },
+  });
+  if (values.measure !== undefined) return measureInProcess(values.measure);
+  const sizes = positionals.length > 0 ? positionals.map(Number) : [1_000, 10_000, 100_000];
+  const pinnedMax = Number(values['pinned-max'] ?? 10_000);
+  await mkdir(work, { recursive: true });
+  const rows: Record<string, unknown>[] = [];
+  console.log(
+    `node ${process.version}, ${(await import('node:os')).cpus().length} cpus, load ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`,
+  );
+  console.log(
+    'shots    state   load(ms)  plan(ms)  format(ms)  in-proc RSS(MB) | process plan --json (ms)  RSS(MB)',
+  );
+  for (const shots of sizes) {
+    for (const state of ['new', 'pinned'] as const) {
+      if (state === 'pinned' && shots > pinnedMax) continue;
+      const dir = path.join(work, `plan-${shots}-${state}`);
+      await generateProject({ dir, shots, pinned: state === 'pinned' });
+      const inner = await run([import.meta.filename, '--measure', dir], repo);
+      if (inner.code !== 0) throw new Error(inner.stderr);
+      const m = JSON.parse(inner.stdout) as InProcess;
+      // Whole process, twice: the first run also warms the OS file cache; the second is reported.
+      await run(['--import', RSS_HOOK, bin, 'plan', '--json'], dir);
+      const whole = await run(['--import', RSS_HOOK, bin, 'plan', '--json'], dir);
+      if (whole.code !== 0) throw new Error(whole.stderr);
+      const rssKb = Number(/maxrss_kb=(\d+)/.exec(whole.stderr)?.[1]);
+      const doc = JSON.parse(whole.stdout) as { totals: { to_generate: number } };
+      if (doc.totals.to_generate !== m.toGenerate)
+        throw new Error('in-process and whole-process plans differ');
+      const row = {
+        shots,
+        state,
+        loadMs: Math.round(m.loadMs),
+        planMs: Math.round(m.planMs),
+        formatMs: Math.round(m.formatMs),
+        inProcessRssMb: Math.round(m.maxRssMb),
+        processMs: Math.round(whole.ms),
+        processRssMb: Math.round(rssKb / 1024),
+        toGenerate: m.toGenerate,
+      };
+      rows.push(row);
+      console.log(
+        `${String(shots).padEnd(8)} ${state.padEnd(7)} ${String(row.loadMs).padStart(8)}  ${String(row.planMs).padStart(8)}  ` +
+          `${String(row.formatMs).padStart(10)}  ${String(row.inProcessRssMb).padStart(15)} | ` +
+          `${String(row.processMs).padStart(24)}  ${String(row.processRssMb).padStart(7)}`,
+      );
+    }
+  }
+  await writeFile(path.join(work, 'plan-scale.json'), `${JSON.stringify(rows, null, 2)}\n`);
+}
+
+await main();
