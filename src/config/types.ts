@@ -42,6 +42,6 @@ export interface ProjectConfig {
   readonly outDir: string;
   /** Absolute. @default `<root>/.sora-build` */
   readonly cacheDir: string;
-  /** Default manifest, absolute, from `manifest:`; else `<root>/storyboard.yaml`. */
+  /** Default manifest, absolute: from `manifest:` (relative to the config), else `storyboard.yaml` in the current folder (design.md section 8). */
   readonly manifest: string;
 }
