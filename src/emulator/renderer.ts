@@ -202,6 +202,7 @@ export class Renderer {
       spec.segments,
       spec.caption,
       spec.look,
+      spec.thumbnail ?? 'webp',
     ]);
     const hit = cache.get(key);
     if (hit !== undefined) return { ...(await hit), renderMs: 0 };
@@ -308,59 +309,32 @@ export class Renderer {
       thumbnail: `${id}-thumb.${jpegThumb ? 'jpg' : 'webp'}`,
       spritesheet: `${id}.jpg`,
     };
-    const args = [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
+    const inputs = [
       `color=c=${bg}:size=${w}x${h}:rate=${fps}:duration=${seconds}`,
-      '-f',
-      'lavfi',
-      '-i',
       `color=c=${barA}:size=${barW}x${h}:rate=${fps}`,
-      '-f',
-      'lavfi',
-      '-i',
       `color=c=${barB}:size=${w}x${barH}:rate=${fps}`,
-      ...(spec.audio
-        ? ['-f', 'lavfi', '-i', `sine=frequency=${tone}:sample_rate=48000:duration=${seconds}`]
-        : []),
-      '-filter_complex',
-      filters.join(';'),
-      '-map',
-      '[v]',
-      ...(spec.audio ? ['-map', '3:a', '-c:a', 'aac', '-b:a', '64k', '-ac', '2'] : []),
-      '-frames:v',
-      String(seconds * fps),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-movflags',
-      '+faststart',
-      out.video,
-      '-map',
-      '[t]',
-      '-frames:v',
-      '1',
-      '-c:v',
-      'libwebp',
-      '-quality',
-      '70',
-      out.thumbnail,
-      '-map',
-      '[s]',
-      '-frames:v',
-      '1',
-      '-q:v',
-      '5',
-      out.spritesheet,
+      ...(spec.audio ? [`sine=frequency=${tone}:sample_rate=48000:duration=${seconds}`] : []),
+    ];
+    const audioOut = spec.audio ? ['-map', '3:a', '-c:a', 'aac', '-b:a', '64k', '-ac', '2'] : [];
+    const thumbCodec = jpegThumb ? ['-q:v', '4'] : ['-c:v', 'libwebp', '-quality', '70'];
+    const args = [
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-y'],
+      ...inputs.flatMap((i) => ['-f', 'lavfi', '-i', i]),
+      ...['-filter_complex', filters.join(';')],
+      ...['-map', '[v]', ...audioOut, '-frames:v', String(seconds * fps)],
+      ...[
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        '-movflags',
+        '+faststart',
+        out.video,
+      ],
+      ...['-map', '[t]', '-frames:v', '1', ...thumbCodec, out.thumbnail],
+      ...['-map', '[s]', '-frames:v', '1', '-q:v', '5', out.spritesheet],
     ];
     files.push(out.video, out.thumbnail, out.spritesheet);
     try {

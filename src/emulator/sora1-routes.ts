@@ -289,8 +289,9 @@ function createJob(state: EmulatorState, req: VideosRequest): RouteResult {
       ),
     );
   }
-  const long = Math.max(width.value!, height.value!);
-  const isHd = long >= 1080 || size === '1080x1080';
+  // Limits by resolution class (the short side): 1080p takes 10 s and one variant, 720p two variants.
+  const short = Math.min(width.value!, height.value!);
+  const isHd = short >= 1080;
   const seconds = intField(body, 'n_seconds', 5);
   if (!seconds.ok) return err(seconds.error);
   const badSeconds = isHd
@@ -299,7 +300,7 @@ function createJob(state: EmulatorState, req: VideosRequest): RouteResult {
   if (badSeconds !== null) return err(badSeconds);
   const variants = intField(body, 'n_variants', 1);
   if (!variants.ok) return err(variants.error);
-  const maxVariants = isHd ? 1 : long >= 720 ? 2 : 4;
+  const maxVariants = isHd ? 1 : short >= 720 ? 2 : 4;
   const badVariants = range('n_variants', variants.value!, 1, maxVariants, ` at ${size}`);
   if (badVariants !== null) return err(badVariants);
   const inpaint = checkInpaint(body);
