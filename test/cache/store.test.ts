@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { existsSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/cache/store.ts';
 import { asSha256 } from '../../src/core/brand.ts';
@@ -155,7 +156,7 @@ describe('Store.ingest', () => {
     const total = 1024;
     let sent = 0;
     let maxAhead = 0;
-    const { existsSync, readdirSync, statSync } = await import('node:fs');
+    const { readdirSync } = await import('node:fs');
     const stream = new ReadableStream<Uint8Array>(
       {
         pull(c) {
@@ -213,6 +214,27 @@ describe('Store.materialise', () => {
     expect(await readFile(dest, 'utf8')).toBe('video a');
     expect(await readdir(join(dir, 'out'))).toEqual(['a.mp4']);
   });
+
+  // Needs a second file system: /dev/shm is a tmpfs on Linux CI machines.
+  const otherDevice = existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(tmpdir()).dev;
+  it.runIf(otherDevice)(
+    'copies across devices (no hardlink possible), writable, then is a no-op',
+    async () => {
+      const store = Store.open(dir);
+      const digest = await stored(store, 'cross device');
+      const outDir = await mkdtemp('/dev/shm/sora-out-');
+      try {
+        const dest = join(outDir, 'x.mp4');
+        expect(await store.materialise(digest, dest)).toEqual({ ok: true, value: { method: 'copy' } });
+        expect(await readFile(dest, 'utf8')).toBe('cross device');
+        expect((await stat(dest)).mode & 0o777).toBe(0o644);
+        expect(await store.materialise(digest, dest)).toEqual({ ok: true, value: { method: 'unchanged' } });
+        expect(await readdir(outDir)).toEqual(['x.mp4']);
+      } finally {
+        await rm(outDir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('reports a missing object as data', async () => {
     const store = Store.open(dir);
