@@ -238,8 +238,8 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     parentOf.set(shot.id, { id: parent, relation });
     const forbidden = relation === 'remix_of' ? REMIX_FORBIDDEN : EXTEND_FORBIDDEN;
     for (const name of forbidden) {
-      const f = shot.fields.get(name);
-      const at = f?.keyLocation ?? (shot.badFields.has(name) ? shot.fieldLocations[name] : undefined);
+      // A forbidden field whose value the schema rejected was reported there already.
+      const at = shot.fields.get(name)?.keyLocation;
       if (at === undefined) continue;
       error(
         relation === 'remix_of'
