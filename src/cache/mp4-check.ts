@@ -119,7 +119,7 @@ async function checkOpened(handle: FileHandle, maxMoovBytes: number): Promise<Re
   }
   const buffer = Buffer.alloc(moovBytes);
   await handle.read(buffer, 0, moovBytes, moov.payload);
-  return parseMoov(buffer, fileBytes);
+  return parseMoov(buffer);
 }
 
 async function readHeader(
@@ -203,7 +203,7 @@ interface Track {
   codec: string | null;
 }
 
-function parseMoov(moov: Buffer, _fileBytes: number): Result<Mp4Info, Mp4Failure> {
+function parseMoov(moov: Buffer): Result<Mp4Info, Mp4Failure> {
   const boxes = children(moov, 0, moov.length);
   if (!boxes.ok) return boxes;
   const mvhd = boxes.value.find((b) => b.type === 'mvhd');

@@ -168,3 +168,68 @@ describe('compareMp4ToRequest', () => {
     expect(compareMp4ToRequest(info, request)).toEqual(expected);
   });
 });
+
+/** Builds a box: 32-bit size, type, payload. */
+function box(type: string, ...payload: Buffer[]): Buffer {
+  const body = Buffer.concat(payload);
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(8 + body.length, 0);
+  head.write(type, 4, 'latin1');
+  return Buffer.concat([head, body]);
+}
+
+/** A hand-made file using the 64-bit forms: mvhd and tkhd version 1, an mdat with a 64-bit largesize. */
+function version1File(): Buffer {
+  const mvhd = Buffer.alloc(4 + 8 + 8 + 4 + 8 + 80);
+  mvhd.writeUInt8(1, 0);
+  mvhd.writeUInt32BE(1000, 20); // timescale
+  mvhd.writeBigUInt64BE(12_000n, 24); // duration: 12 s
+  const tkhd = Buffer.alloc(96);
+  tkhd.writeUInt8(1, 0);
+  tkhd.writeUInt32BE(1792 * 65536, 88);
+  tkhd.writeUInt32BE(1024 * 65536, 92);
+  const hdlr = Buffer.alloc(24);
+  hdlr.write('vide', 8, 'latin1');
+  const stsd = Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 1]), box('hvc1', Buffer.alloc(78))]);
+  const trak = box(
+    'trak',
+    box('tkhd', tkhd),
+    box('mdia', box('hdlr', hdlr), box('minf', box('stbl', box('stsd', stsd)))),
+  );
+  const media = Buffer.alloc(100);
+  const mdatHead = Buffer.alloc(16);
+  mdatHead.writeUInt32BE(1, 0);
+  mdatHead.write('mdat', 4, 'latin1');
+  mdatHead.writeBigUInt64BE(BigInt(16 + media.length), 8);
+  return Buffer.concat([
+    box('ftyp', Buffer.from('isom\0\0\0\0isom')),
+    box('moov', box('mvhd', mvhd), trak),
+    mdatHead,
+    media,
+  ]);
+}
+
+describe('checkMp4 on 64-bit box forms', () => {
+  it('reads version-1 mvhd/tkhd and a largesize mdat', async () => {
+    const path = join(dir, 'v1.mp4');
+    await writeFile(path, version1File());
+    expect(await checkMp4(path)).toEqual({
+      ok: true,
+      value: {
+        width: 1792,
+        height: 1024,
+        durationSeconds: 12,
+        hasAudio: false,
+        videoCodec: 'hvc1',
+        audioCodec: null,
+      },
+    });
+  });
+
+  it('reports a largesize mdat running past the end as truncated', async () => {
+    const path = join(dir, 'v1-cut.mp4');
+    const bytes = version1File();
+    await writeFile(path, bytes.subarray(0, bytes.length - 1));
+    expect(await checkMp4(path)).toMatchObject({ ok: false, error: { reason: 'truncated' } });
+  });
+});
