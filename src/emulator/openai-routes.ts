@@ -39,7 +39,9 @@ export async function routeVideos(
   state: EmulatorState,
   req: VideosRequest,
 ): Promise<RouteResult | undefined> {
-  const parts = req.path.split('/').filter((p) => p !== '');
+  // A trailing slash is tolerated; an empty segment in the middle (`/videos//content`) matches nothing.
+  const parts = req.path.replace(/^\/|\/$/g, '').split('/');
+  if (parts.includes('')) return undefined;
   if (parts[0] !== 'videos') return undefined;
   const [, id, action] = parts;
   if (parts.length === 1) {

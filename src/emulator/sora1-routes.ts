@@ -43,7 +43,9 @@ const err = (error: ApiError, videoId?: string): RouteResult =>
   videoId === undefined ? { kind: 'error', error } : { kind: 'error', error, videoId };
 
 export async function routeSora1(state: EmulatorState, req: VideosRequest): Promise<RouteResult | undefined> {
-  const parts = req.path.split('/').filter((p) => p !== '');
+  // A trailing slash is tolerated; an empty segment in the middle (`/videos//content`) matches nothing.
+  const parts = req.path.replace(/^\/|\/$/g, '').split('/');
+  if (parts.includes('')) return undefined;
   if (parts[0] !== 'video' || parts[1] !== 'generations') return undefined;
   const rest = parts.slice(2);
   if (rest[0] === 'jobs') {

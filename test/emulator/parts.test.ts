@@ -78,7 +78,10 @@ describe('multipart bodies', () => {
       ok: false,
       error: { reason: 'not-an-object' },
     });
-    expect(parseBody(Buffer.alloc(0), undefined)).toEqual({ ok: true, value: { kind: 'empty', fields: {}, uploads: [] } });
+    expect(parseBody(Buffer.alloc(0), undefined)).toEqual({
+      ok: true,
+      value: { kind: 'empty', fields: {}, uploads: [] },
+    });
   });
 });
 

@@ -216,7 +216,7 @@ describe('credentials', () => {
   it('answers 401 for missing or wrong credentials without echoing the key', async () => {
     const missing = await fetch(`${v1}/videos`);
     expect(missing.status).toBe(401);
-    const body = (await missing.json());
+    const body = await missing.json();
     expectSchema('ErrorResponse', body);
     const wrong = await call(`${v1}/videos`, { headers: { authorization: 'Bearer sk-wrong-secret' } });
     expectError(wrong, 401, { message: /^Incorrect API key provided/, param: null, code: 'invalid_api_key' });
@@ -252,6 +252,11 @@ describe('credentials', () => {
   it('answers unknown paths like the service', async () => {
     expectError(await call(`${v1}/nothing`), 404, {
       message: 'Invalid URL (GET /v1/nothing)',
+      param: null,
+      code: null,
+    });
+    expectError(await call(`${v1}/videos//content`), 404, {
+      message: 'Invalid URL (GET /v1/videos//content)',
       param: null,
       code: null,
     });
