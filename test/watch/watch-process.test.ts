@@ -139,7 +139,7 @@ afterAll(async () => {
 });
 
 describe('sora-build watch (real process)', () => {
-  it('rebuilds exactly what changed, survives a broken manifest, merges a burst, exits 130 on Ctrl-C', async () => {
+  it('rebuilds exactly what changed, survives a broken manifest, merges a burst, never resubmits a refused key, exits 130 on Ctrl-C', async () => {
     // 1. The initial build generates every shot.
     await idleAfter(1);
     expect(stdout).toContain('── iteration 1 · initial build ──\n');
@@ -208,7 +208,27 @@ describe('sora-build watch (real process)', () => {
     expect(rebuilt(before, after)).toEqual(['harbor']);
     expect(newCreates()).toBe(1);
 
-    // 7. Ctrl-C: a clean exit with 130.
+    before = after;
+
+    // 7. A prompt the service's moderation refuses fails once; an unrelated save does not resubmit it.
+    emulator.setFaults({ moderationWords: ['forbidden'] });
+    await writeFile(path.join(dir, 'storyboard.yaml'), storyboard('A forbidden harbor.', 'A stone pier.'));
+    await idleAfter(7);
+    expect(newCreates()).toBe(1);
+    expect(await lockedIds()).toEqual(before);
+    await writeFile(
+      path.join(dir, 'storyboard.yaml'),
+      storyboard('A forbidden harbor.', 'A stone pier at noon.'),
+    );
+    await idleAfter(8);
+    expect(stdout).toContain(
+      'harbor: not resubmitted: it failed in this session (moderation-blocked); change its prompt or inputs to try again\n',
+    );
+    after = await lockedIds();
+    expect(rebuilt(before, after)).toEqual(['pier']);
+    expect(newCreates()).toBe(1);
+
+    // 8. Ctrl-C: a clean exit with 130.
     child.kill('SIGINT');
     expect(await exit).toBe(130);
     expect(stdout).toContain('stopping: jobs in flight stay in the journal for the next run\n');
