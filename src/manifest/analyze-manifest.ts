@@ -8,7 +8,7 @@
  * Linear in the number of shots; each reference image is read once.
  */
 import path from 'node:path';
-import { isMap, isScalar } from 'yaml';
+import { isAlias, isMap, isScalar } from 'yaml';
 import type { Pair, ParsedNode, YAMLMap } from 'yaml';
 import type { ShotId } from '../core/brand.ts';
 import { asShotId } from '../core/brand.ts';
@@ -139,7 +139,8 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
       node,
       key: keyNode,
       value: (isScalar(node) ? node.value : node.toJS(doc)) as unknown,
-      location: loc(node),
+      // An alias (`*name`) is reported where it is used; its value is the anchored node's.
+      location: loc(isAlias(pair.value) ? (pair.value as unknown as ParsedNode) : node),
       keyLocation: loc(keyNode),
     };
   };
@@ -424,7 +425,8 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
         env: options.env,
       });
       for (const name of used) envUsed.add(name);
-      const at = promptField.location.range.offset;
+      // Positions inside the text are in the node that holds it (the anchor, for an alias).
+      const at = promptField.node.range[0];
       for (const p of problems)
         error(p.message, { file, range: { offset: at + p.offset, length: p.length } });
       if (problems.length === 0) {

@@ -145,12 +145,24 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
   }
 
   diagnostics.sort(compareDiagnostics);
+  // One text reached through two aliases (`*prompt`) gives the same problem twice at one place: say it once.
+  const unique = diagnostics.filter((d, i) => {
+    const prev = diagnostics[i - 1];
+    return (
+      prev === undefined ||
+      prev.message !== d.message ||
+      prev.severity !== d.severity ||
+      prev.location.file.path !== d.location.file.path ||
+      prev.location.range.offset !== d.location.range.offset ||
+      prev.location.range.length !== d.location.range.length
+    );
+  });
   if (
     configLoad.config === undefined ||
     manifest === undefined ||
-    diagnostics.some((d) => d.severity === 'error')
+    unique.some((d) => d.severity === 'error')
   ) {
-    return { ok: false, diagnostics };
+    return { ok: false, diagnostics: unique };
   }
-  return { ok: true, config: configLoad.config, manifest, warnings: diagnostics };
+  return { ok: true, config: configLoad.config, manifest, warnings: unique };
 }

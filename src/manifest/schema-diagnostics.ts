@@ -123,7 +123,7 @@ function diagnose(
 ): { message: string; range: Range } | undefined {
   const target = nodeAtPointer(doc, e.instancePath);
   const keyRange = rangeOfNode(target.key);
-  const nodeRange = rangeOfNode(target.node);
+  const nodeRange = rangeOfNode(target.written);
   // A null value (`shots:` with nothing after it) has an empty range: underline its key instead.
   const valueRange =
     nodeRange !== undefined && nodeRange.length > 0

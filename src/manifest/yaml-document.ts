@@ -121,6 +121,8 @@ export function pairOf(map: YAMLMap, key: string): Pair | undefined {
 export interface PointerTarget {
   /** The node at the pointer (after aliases), if it exists. */
   readonly node: ParsedNode | undefined;
+  /** The node as written there: the alias (`*name`) itself when it is one, so messages point at it. */
+  readonly written: ParsedNode | undefined;
   /** The key of the mapping entry that holds it, if it is held by one. */
   readonly key: ParsedNode | undefined;
 }
@@ -136,23 +138,25 @@ export function pointerSegments(pointer: string): string[] {
 
 /** Walks `pointer` down the document's AST. */
 export function nodeAtPointer(doc: YamlDocument, pointer: string): PointerTarget {
-  let node = resolveNode(doc, doc.contents);
+  let written = (doc.contents ?? undefined) as ParsedNode | undefined;
+  let node = resolveNode(doc, written);
   let key: ParsedNode | undefined;
+  const none = { node: undefined, written: undefined, key: undefined };
   for (const segment of pointerSegments(pointer)) {
     if (isMap(node)) {
       const pair = pairOf(node, segment);
-      if (pair === undefined) return { node: undefined, key: undefined };
+      if (pair === undefined) return none;
       key = pair.key as ParsedNode;
-      node = resolveNode(doc, pair.value);
+      written = (pair.value ?? undefined) as ParsedNode | undefined;
     } else if (isSeq(node)) {
-      const item: unknown = node.items[Number(segment)];
       key = undefined;
-      node = resolveNode(doc, item);
+      written = node.items[Number(segment)] as ParsedNode | undefined;
     } else {
-      return { node: undefined, key: undefined };
+      return none;
     }
+    node = resolveNode(doc, written);
   }
-  return { node, key };
+  return { node, written, key };
 }
 
 /** Pairs of a mapping node as `[key, pair]`, last one winning for duplicated keys. */
