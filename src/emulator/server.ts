@@ -224,7 +224,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }
         if (truncate) {
           entry.fault = 'truncated-download';
-          res.socket?.destroy();
+          // End the socket (not destroy) so the first half really arrives before the connection closes.
+          res.socket?.end();
         } else res.end();
         return;
       }
