@@ -138,7 +138,7 @@ export function pointerSegments(pointer: string): string[] {
 
 /** Walks `pointer` down the document's AST. */
 export function nodeAtPointer(doc: YamlDocument, pointer: string): PointerTarget {
-  let written = (doc.contents ?? undefined) as ParsedNode | undefined;
+  let written = doc.contents ?? undefined;
   let node = resolveNode(doc, written);
   let key: ParsedNode | undefined;
   const none = { node: undefined, written: undefined, key: undefined };
@@ -150,7 +150,7 @@ export function nodeAtPointer(doc: YamlDocument, pointer: string): PointerTarget
       written = (pair.value ?? undefined) as ParsedNode | undefined;
     } else if (isSeq(node)) {
       key = undefined;
-      written = node.items[Number(segment)] as ParsedNode | undefined;
+      written = node.items[Number(segment)];
     } else {
       return none;
     }
