@@ -25,6 +25,9 @@ interface InProcess {
   readonly loadMs: number;
   readonly planMs: number;
   readonly formatMs: number;
+  /** CPU time (user + system) of the same phases: the wall times above inflate on a busy machine. */
+  readonly loadCpuMs: number;
+  readonly planCpuMs: number;
   readonly toGenerate: number;
   readonly maxRssMb: number;
 }
@@ -34,19 +37,28 @@ async function measureInProcess(dir: string): Promise<void> {
   const { loadProject } = await import('../src/manifest/load-project.ts');
   const { computePlan } = await import('../src/plan/compute-plan.ts');
   const { formatPlan } = await import('../src/cli/commands/plan.ts');
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const c0 = cpu();
   const t0 = performance.now();
   const loaded = await loadProject({ cwd: dir, env: {} });
   if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
   const t1 = performance.now();
+  const c1 = cpu();
   const computed = await computePlan({ config: loaded.config, manifest: loaded.manifest });
   if (!computed.ok) throw new Error(JSON.stringify(computed.error));
   const t2 = performance.now();
+  const c2 = cpu();
   const text = formatPlan(computed.value);
   const t3 = performance.now();
   const result: InProcess = {
     loadMs: t1 - t0,
     planMs: t2 - t1,
     formatMs: t3 - t2,
+    loadCpuMs: c1 - c0,
+    planCpuMs: c2 - c1,
     toGenerate: computed.value.plan.totals.toGenerate + (text.length > 0 ? 0 : NaN),
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   };
@@ -71,7 +83,8 @@ function run(
 
 /** Reports the child's peak RSS on stderr as it exits. */
 const RSS_HOOK =
-  'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nmaxrss_kb="+process.resourceUsage().maxRSS+"\\n"))';
+  'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();' +
+  'process.stderr.write("\\nmaxrss_kb="+u.maxRSS+" cpu_us="+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -102,6 +115,7 @@ async function main(): Promise<void> {
       const whole = await run(['--import', RSS_HOOK, bin, 'plan', '--json'], dir);
       if (whole.code !== 0) throw new Error(whole.stderr);
       const rssKb = Number(/maxrss_kb=(\d+)/.exec(whole.stderr)?.[1]);
+      const cpuUs = Number(/cpu_us=(\d+)/.exec(whole.stderr)?.[1]);
       const doc = JSON.parse(whole.stdout) as { totals: { to_generate: number } };
       if (doc.totals.to_generate !== m.toGenerate)
         throw new Error('in-process and whole-process plans differ');
@@ -111,16 +125,21 @@ async function main(): Promise<void> {
         loadMs: Math.round(m.loadMs),
         planMs: Math.round(m.planMs),
         formatMs: Math.round(m.formatMs),
+        loadCpuMs: Math.round(m.loadCpuMs),
+        planCpuMs: Math.round(m.planCpuMs),
         inProcessRssMb: Math.round(m.maxRssMb),
         processMs: Math.round(whole.ms),
+        processCpuMs: Math.round(cpuUs / 1000),
         processRssMb: Math.round(rssKb / 1024),
         toGenerate: m.toGenerate,
       };
       rows.push(row);
+      const pair = (wall: number, cpu: number): string => `${wall}/${cpu}`;
       console.log(
-        `${String(shots).padEnd(8)} ${state.padEnd(7)} ${String(row.loadMs).padStart(8)}  ${String(row.planMs).padStart(8)}  ` +
-          `${String(row.formatMs).padStart(10)}  ${String(row.inProcessRssMb).padStart(15)} | ` +
-          `${String(row.processMs).padStart(24)}  ${String(row.processRssMb).padStart(7)}`,
+        `${String(shots).padEnd(8)} ${state.padEnd(7)} ${pair(row.loadMs, row.loadCpuMs).padStart(11)}  ` +
+          `${pair(row.planMs, row.planCpuMs).padStart(11)}  ${String(row.formatMs).padStart(6)}  ` +
+          `${String(row.inProcessRssMb).padStart(3)} | ${pair(row.processMs, row.processCpuMs).padStart(19)}  ` +
+          `${String(row.processRssMb).padStart(4)}`,
       );
     }
   }

@@ -11,40 +11,75 @@
  *   their JSON form depends on `toJSON` or loses data). A TypeError here is a bug in whoever built the value.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '$');
+  try {
+    return write(value);
+  } catch (error) {
+    if (error instanceof RefusedValue) {
+      throw new TypeError(`canonicalJson: $${error.path.join('')} ${error.problem}`);
+    }
+    throw error;
+  }
 }
 
-function write(value: unknown, path: string): string {
+/**
+ * Thrown by `write` and annotated with the path on the way out, so the success path (every key of every
+ * plan) builds no path strings at all.
+ */
+class RefusedValue extends Error {
+  readonly path: string[] = [];
+  readonly problem: string;
+  constructor(problem: string) {
+    super(problem);
+    this.problem = problem;
+  }
+}
+
+function write(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value))
-        throw new TypeError(`canonicalJson: ${path} is ${value}, not a finite number`);
+      if (!Number.isFinite(value)) throw new RefusedValue(`is ${value}, not a finite number`);
       // -0 and 0 are the same number in JSON; JSON.stringify(-0) is "0".
       return JSON.stringify(value);
     case 'object': {
       if (value === null) return 'null';
       if (Array.isArray(value)) {
-        const parts: string[] = [];
-        for (let i = 0; i < value.length; i++) parts.push(write(value[i], `${path}[${i}]`));
-        return `[${parts.join(',')}]`;
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += within(i, value[i]);
+        }
+        return `${out}]`;
       }
       const proto = Object.getPrototypeOf(value) as unknown;
-      if (proto !== Object.prototype && proto !== null) {
-        throw new TypeError(`canonicalJson: ${path} is not a plain object`);
-      }
+      if (proto !== Object.prototype && proto !== null) throw new RefusedValue('is not a plain object');
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      const parts = keys.map((k) => `${JSON.stringify(k)}:${write(record[k], `${path}.${k}`)}`);
-      return `{${parts.join(',')}}`;
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (i > 0) out += ',';
+        out += `${JSON.stringify(k)}:${within(k, record[k])}`;
+      }
+      return `${out}}`;
     }
     case 'undefined':
     case 'bigint':
     case 'function':
     case 'symbol':
-      throw new TypeError(`canonicalJson: ${path} is ${typeof value}, which JSON cannot represent`);
+      throw new RefusedValue(`is ${typeof value}, which JSON cannot represent`);
+  }
+}
+
+/** `write`, naming `at` (an array index or an object key) in the path of a refused value. */
+function within(at: number | string, value: unknown): string {
+  try {
+    return write(value);
+  } catch (error) {
+    if (error instanceof RefusedValue) error.path.unshift(typeof at === 'number' ? `[${at}]` : `.${at}`);
+    throw error;
   }
 }
