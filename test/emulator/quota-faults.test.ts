@@ -165,7 +165,7 @@ describe('faults', () => {
     const promised = Number(res.headers.get('content-length'));
     expect(promised).toBeGreaterThan(1000);
     let received = 0;
-    const reader = res.body!.getReader();
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     await expect(
       (async () => {
         for (;;) {
