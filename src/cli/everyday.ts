@@ -310,12 +310,21 @@ export class EngineHost {
       const { plan } = input.computed;
       await this.#recordPrompts(input);
       const now = this.#clock.now();
+      // A forced shot (reroll) is fresh in the plan but generated anyway: report it as such.
+      const forced = (s: { id: ShotId; state: string }): boolean =>
+        s.state === 'fresh' && input.force?.has(s.id) === true;
+      const counts = { ...plan.totals.byState };
+      for (const s of plan.shots)
+        if (forced(s)) {
+          counts.fresh--;
+          counts.stale++;
+        }
       reporter.handle({
         type: 'build-started',
         time: now,
         manifest: input.manifest.path,
         provider: input.computed.provider.name,
-        counts: plan.totals.byState,
+        counts,
         estimatedCostUsd: plan.totals.cost.totalUsd,
         estimatedWallMs: plan.totals.toGenerate > 0 ? plan.totals.wallTimeMs : null,
         targets: plan.shots.map((s) => s.id),
@@ -326,8 +335,8 @@ export class EngineHost {
           type: 'shot-planned',
           time: now,
           shot: s.id,
-          state: s.state,
-          reasons: s.reasons.map(describeReason),
+          state: forced(s) ? 'stale' : s.state,
+          reasons: forced(s) ? ['a new take was asked for'] : s.reasons.map(describeReason),
           blockedBy: s.blockedBy,
           location: shot === undefined ? null : eventLocation(shot.location),
         });
