@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, constants, copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,14 @@ export function resolveFfmpegPath(): string {
       `The emulator's renderer needs the @ffmpeg-installer/ffmpeg package for this platform: ${String(error)}`,
     );
   }
+  return ensureExecutable(path);
+}
+
+/**
+ * `path` itself when it can be executed (after a chmod if needed), else an executable copy under
+ * `cacheRoot`, renamed into place so concurrent processes never run a half-written copy.
+ */
+export function ensureExecutable(path: string, cacheRoot: string = tmpdir()): string {
   if (isExecutable(path)) return path;
   try {
     chmodSync(path, 0o755);
@@ -94,15 +102,14 @@ export function resolveFfmpegPath(): string {
   } catch {
     // Read-only install: fall through to the cached copy.
   }
-  const size = statSync(path).size;
-  const cacheDir = join(tmpdir(), `sora-build-ffmpeg-${size}`);
+  const cacheDir = join(cacheRoot, `sora-build-ffmpeg-${statSync(path).size}`);
   const copy = join(cacheDir, 'ffmpeg');
   if (!isExecutable(copy)) {
     mkdirSync(cacheDir, { recursive: true });
-    copyFileSync(path, `${copy}.tmp`);
-    chmodSync(`${copy}.tmp`, 0o755);
-    copyFileSync(`${copy}.tmp`, copy);
-    chmodSync(copy, 0o755);
+    const temp = `${copy}.${process.pid}.tmp`;
+    copyFileSync(path, temp);
+    chmodSync(temp, 0o755);
+    renameSync(temp, copy);
   }
   return copy;
 }

@@ -1,9 +1,12 @@
 /** Table tests for the emulator's pure parts: multipart and bracket keys, image probing, quota, text wrap. */
+import { accessSync, constants, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CreateQuota, formatResetDuration } from '../../src/emulator/create-quota.ts';
 import { mergeFaults, NO_FAULTS } from '../../src/emulator/emulator-faults.ts';
 import { probeImage } from '../../src/emulator/image-probe.ts';
-import { wrapText } from '../../src/emulator/renderer.ts';
+import { ensureExecutable, resolveFfmpegPath, wrapText } from '../../src/emulator/renderer.ts';
 import {
   UploadedFile,
   fieldsFromParts,
@@ -169,5 +172,21 @@ describe('mergeFaults and wrapText', () => {
     expect(wrapText('a bb ccc dddd', 6, 5)).toEqual(['a bb', 'ccc', 'dddd']);
     expect(wrapText('abcdefghij', 4, 5)).toEqual(['abcd', 'efgh', 'ij']);
     expect(wrapText('one two three four', 5, 2)).toEqual(['one', 'two…']);
+  });
+});
+
+describe('the ffmpeg binary', () => {
+  it('is found in @ffmpeg-installer/ffmpeg and executable', () => {
+    const path = resolveFfmpegPath();
+    expect(path).toMatch(/ffmpeg$/);
+    expect(() => accessSync(path, constants.X_OK)).not.toThrow();
+  });
+
+  it('gets its exec bit back when installs skipped package scripts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sora-build-exec-'));
+    const file = join(dir, 'ffmpeg');
+    writeFileSync(file, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    expect(ensureExecutable(file, dir)).toBe(file);
+    expect(statSync(file).mode & 0o111).toBe(0o111);
   });
 });
