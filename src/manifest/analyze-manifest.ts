@@ -24,6 +24,8 @@ import { checkOutputPath, outputCollisions } from './output-paths.ts';
 import type { OutputClaim } from './output-paths.ts';
 import type { ReferenceImageChecker } from './reference-images.ts';
 import { mimeName } from './reference-images.ts';
+import { resolveInheritance } from './resolve-inheritance.ts';
+import type { ParentLink } from './resolve-inheritance.ts';
 import { isBadPointer, pointerOf } from './schema-diagnostics.ts';
 import { ASSETS } from './types.ts';
 import type { Asset, Fit, ReferenceImage, ShotConfig, ShotField } from './types.ts';
@@ -210,7 +212,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
   const byId = new Map(raw.map((s) => [s.id as string, s]));
 
   // Parents: one of remix_of / extend_of, naming a shot that exists.
-  const parentOf = new Map<string, { id: string; relation: 'remix_of' | 'extend_of' }>();
+  const parentOf = new Map<string, ParentLink>();
   /** Shots whose parent link is broken (unknown, or both fields): their inherited values are unknown. */
   const brokenLink = new Set<string>();
   let suggestionsLeft = 100; // "did you mean" costs a scan of all ids: bounded so a huge broken manifest stays fast
@@ -269,8 +271,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
   };
   const toSeconds = (v: unknown): number => Number(v);
 
-  // Resolve inheritance without recursion (a 10,000-shot remix chain must not overflow the stack).
-  const resolved = new Map<string, Resolved>();
+  // Inheritance: a remix takes model, size and seconds from its parent, an extension model and size.
   const resolveRoot = (shot: RawShot): Resolved => {
     const seconds = ownOrDefault(shot, 'seconds', toSeconds, BUILTIN_DEFAULTS.seconds);
     return {
@@ -306,42 +307,15 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
       trusted: parent.trusted,
     };
   };
-  const visiting = new Set<string>();
-  for (const start of raw) {
-    const chain: RawShot[] = [];
-    let at: RawShot | undefined = start;
-    let base: Resolved | undefined;
-    while (at !== undefined && !resolved.has(at.id)) {
-      if (visiting.has(at.id)) {
-        // A cycle: the graph reports it with every edge. Its members resolve as roots, untrusted.
-        for (const s of chain) resolved.set(s.id, { ...resolveRoot(s), trusted: false });
-        chain.length = 0;
-        break;
-      }
-      visiting.add(at.id);
-      chain.push(at);
-      const link = parentOf.get(at.id);
-      if (link === undefined) break;
-      at = byId.get(link.id);
-      if (at === undefined) {
-        base = untrusted; // the parent exists but is not a mapping (already reported)
-        break;
-      }
-    }
-    if (at !== undefined && resolved.has(at.id)) base = resolved.get(at.id);
-    for (let k = chain.length - 1; k >= 0; k--) {
-      const s = chain[k]!;
-      const link = parentOf.get(s.id);
-      if (link === undefined) {
-        resolved.set(s.id, resolveRoot(s));
-      } else {
-        const parent = k + 1 < chain.length ? resolved.get(chain[k + 1]!.id)! : (base ?? untrusted);
-        resolved.set(s.id, resolveChild(s, link.relation, parent));
-      }
-      base = resolved.get(s.id);
-    }
-    for (const s of chain) visiting.delete(s.id);
-  }
+  const resolved = resolveInheritance({
+    shots: raw,
+    byId,
+    parentOf,
+    root: resolveRoot,
+    child: resolveChild,
+    inCycle: (shot) => ({ ...resolveRoot(shot), trusted: false }),
+    unreadableParent: untrusted,
+  });
 
   // Per shot: capabilities, prompt, reference image, output, assets.
   const table = options.providerType === undefined ? undefined : CAPABILITIES[options.providerType];
