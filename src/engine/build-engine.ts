@@ -39,7 +39,7 @@ import type { Journal, PendingIntent } from '../scheduler/journal.ts';
 import { reconcileAll } from '../scheduler/journal.ts';
 import { lockEntryFor } from '../plan/lock-entry-for.ts';
 import { priceOf } from '../plan/plan-build.ts';
-import { downloadAsset, resumeJob, runNewJob } from './run-job.ts';
+import { downloadAsset, restorePinned, resumeJob, runNewJob } from './run-job.ts';
 import type { JobContext, JobResult, JobSpec } from './run-job.ts';
 
 /** A reference image as it will be uploaded (after `fit`). */
@@ -84,6 +84,11 @@ export interface BuildOptions {
   readonly regenerateExpired?: boolean;
   /** Submit keys that failed earlier in this process again (watch passes false). @default true */
   readonly retryFailedKeys?: boolean;
+  /**
+   * Never create (CI's `--frozen`): pinned videos may be restored by download, but a shot that would need a
+   * generation is refused and listed in `BuildOutcome.refused`. @default false
+   */
+  readonly frozen?: boolean;
 }
 
 export interface BuildInput {
@@ -106,6 +111,8 @@ export interface BuildOutcome {
   /** USD spent by this build; null when any generated shot's price is unknown. */
   readonly costUsd: number | null;
   readonly interrupted: boolean;
+  /** Under `frozen`: shots that would have needed a generation (nothing was created for them). */
+  readonly refused: readonly ShotId[];
 }
 
 /** What happened to one shot in one build. */
@@ -163,6 +170,7 @@ export class BuildEngine {
     const force = new Set(options.force ?? []);
     for (const entry of lock.values()) this.#knownVideoIds.add(entry.videoId);
     let firstFailure: ShotId | undefined;
+    const refused: ShotId[] = [];
 
     if (!this.#resumedJournal) {
       this.#resumedJournal = true;
@@ -176,13 +184,15 @@ export class BuildEngine {
     const outcomeOf = (id: ShotId): Promise<ShotOutcome> => {
       let p = outcomes.get(id);
       if (p === undefined) {
-        p = this.#processShot(id, { input, lock, force, ctx, dispatchSignal, outcomeOf }).then((outcome) => {
-          if (outcome.kind === 'failed' && firstFailure === undefined) {
-            firstFailure = id;
-            if (options.failFast === true) failFast.abort(new Error('--fail-fast'));
-          }
-          return outcome;
-        });
+        p = this.#processShot(id, { input, lock, force, ctx, dispatchSignal, outcomeOf, refused }).then(
+          (outcome) => {
+            if (outcome.kind === 'failed' && firstFailure === undefined) {
+              firstFailure = id;
+              if (options.failFast === true) failFast.abort(new Error('--fail-fast'));
+            }
+            return outcome;
+          },
+        );
         outcomes.set(id, p);
       }
       return p;
@@ -240,7 +250,7 @@ export class BuildEngine {
       costUsd,
       wallMs: clock.now() - started,
     });
-    return { built, cached, failed, blocked, costUsd, interrupted };
+    return { built, cached, failed, blocked, costUsd, interrupted, refused: refused.sort() };
   }
 
   /** Stops the engine. With `abandon`, running jobs stop polling and stay in the journal for the next run. */
@@ -260,6 +270,7 @@ export class BuildEngine {
       ctx: JobContext;
       dispatchSignal: AbortSignal;
       outcomeOf: (id: ShotId) => Promise<ShotOutcome>;
+      refused: ShotId[];
     },
   ): Promise<ShotOutcome> {
     const { input, lock, ctx } = run;
@@ -306,6 +317,38 @@ export class BuildEngine {
         videoId: pinned.videoId,
       });
       return { kind: 'done', entry: pinned, sample, built: false };
+    }
+    if (!forced && pinned !== undefined && pinned.key === key) {
+      // Pinned but not in the local store (a fresh clone, a pruned cache): download it again while the
+      // service keeps it. Only the pinned bytes are accepted; anything else falls through to generation.
+      const spec = { shot: id, key, expected: { size: shot.size, seconds: pinned.seconds } } as JobSpec;
+      const restored = await restorePinned(spec, ctx, pinned.videoId, pinned.output, input.signal);
+      if (restored.ok) {
+        const sample: Sample = {
+          output: pinned.output,
+          bytes: restored.bytes,
+          videoId: pinned.videoId,
+          provider: config.provider.name,
+          createdAt: clock.now(),
+          expiresAt: null,
+          costUsd: null,
+          assets: {},
+        };
+        await actionCache.addSample(key, sample);
+        const placed = await this.#place(shot, key, pinned.output, sample, ctx, input.signal);
+        if (placed !== undefined) return this.#fail(id, key, placed, null);
+        emit({
+          type: 'shot-cached',
+          time: clock.now(),
+          shot: id,
+          source: 'lockfile',
+          output: this.#outPath(shot),
+          digest: pinned.output,
+          videoId: pinned.videoId,
+        });
+        return { kind: 'done', entry: pinned, sample, built: false };
+      }
+      if (input.signal.aborted) return { kind: 'interrupted' };
     }
     if (!forced) {
       const samples = actionCache.samples(key).filter((s) => store.hasObject(s.output));
@@ -377,6 +420,23 @@ export class BuildEngine {
           hint: 'run the build again once the service answers',
         },
         null,
+      );
+    }
+    if (input.options?.frozen === true) {
+      run.refused.push(id);
+      return this.#fail(
+        id,
+        key,
+        {
+          reason: 'video-expired',
+          message: `--frozen: ${id} would have to be generated (its pinned video could not be restored from the store or the service)`,
+          code: null,
+          videoId: pinned?.videoId ?? null,
+          retryable: false,
+          hint: 'run the build without --frozen and commit the lockfile',
+        },
+        null,
+        false,
       );
     }
     const spec = await this.#jobSpec(shot, key, keyData, reference, parent, input);

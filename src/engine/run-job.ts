@@ -21,6 +21,7 @@ import { nextPollDelay } from '../scheduler/poll-policy.ts';
 import type { PollObservation } from '../scheduler/poll-policy.ts';
 import type { ContentVariant, CreateRequest, RemoteVideo, VideoProvider } from '../provider/types.ts';
 import { ProviderError } from '../provider/types.ts';
+import { isModerationCode } from '../provider/map-provider-error.ts';
 import type { DispatchGate } from './dispatch-gate.ts';
 import type { Intent, Journal } from '../scheduler/journal.ts';
 import { promptSha256, reconcile as reconcileIntent } from '../scheduler/journal.ts';
@@ -322,8 +323,7 @@ async function finishJob(
   release();
   if (video.status === 'failed') {
     const code = video.error?.code ?? null;
-    const moderation =
-      code === 'moderation_blocked' || code === 'content_filter' || code === 'content_policy_violation';
+    const moderation = code !== null && isModerationCode(code);
     await ctx.journal.recordFailed(
       intentId,
       ctx.clock.now(),
@@ -426,6 +426,21 @@ async function downloadAll(
   return { ok: true, sample };
 }
 
+/**
+ * Downloads a pinned video again by its remote id (a fresh clone, a pruned store): free while the service
+ * keeps it (24 h). Only the exact bytes the lockfile pins are accepted.
+ */
+export async function restorePinned(
+  spec: JobSpec,
+  ctx: JobContext,
+  videoId: VideoId,
+  digest: Sha256,
+  signal: AbortSignal,
+): Promise<{ ok: true; bytes: number } | { ok: false; failure: Extract<JobResult, { ok: false }> }> {
+  const got = await downloadVariant(spec, ctx, videoId, 'video', signal, digest);
+  return got.ok ? { ok: true, bytes: got.bytes } : got;
+}
+
 /** Downloads and stores one more asset of an existing sample (a shot asked for a thumbnail later). */
 export async function downloadAsset(
   spec: JobSpec,
@@ -449,6 +464,7 @@ async function downloadVariant(
   videoId: VideoId,
   variant: ContentVariant,
   signal: AbortSignal,
+  expectedDigest?: Sha256,
 ): Promise<VariantResult> {
   let lastProblem = '';
   for (let attempt = 1; attempt <= MAX_READ_ATTEMPTS; attempt++) {
@@ -463,7 +479,10 @@ async function downloadVariant(
       ctx.emit({ type: 'download-started', time: ctx.clock.now(), shot: spec.shot, videoId, variant });
       const download = await (await ctx.provider()).download(videoId, variant, signal);
       const ingested = await ctx.store.ingest(download.body, {
-        ...(download.contentLength === null ? {} : { expected: { bytes: download.contentLength } }),
+        expected: {
+          ...(download.contentLength === null ? {} : { bytes: download.contentLength }),
+          ...(expectedDigest === undefined ? {} : { sha256: expectedDigest }),
+        },
         verify: (path) => verifyVariant(path, variant, spec.expected),
         signal,
       });

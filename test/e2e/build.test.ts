@@ -3,7 +3,7 @@
  * clock shared by both. Assertions are on exit codes, terminal output, files, the lockfile bytes and the
  * emulator's request log.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkMp4 } from '../../src/cache/mp4-check.ts';
@@ -247,6 +247,74 @@ describe('sora-build build', () => {
       const bytes = await readFile(join(project.dir, file));
       expect(bytes.includes(API_KEY), file).toBe(false);
     }
+  });
+});
+
+describe('sora-build build on a fresh clone', () => {
+  it('restores pinned videos by download (no generation), even under --frozen', async () => {
+    project = await makeProject();
+    await project.write('storyboard.yaml', STORYBOARD);
+    expect((await project.run(['build'])).code).toBe(0);
+    const lock = await project.read('storyboard.lock');
+    const harbor = await readFile(join(project.dir, 'out/harbor.mp4'));
+    await rm(join(project.dir, '.sora-build'), { recursive: true });
+    await rm(join(project.dir, 'out'), { recursive: true });
+    project.emulator.clearLog();
+
+    expect((await project.run(['plan'])).stdout).toMatch(/harbor\s+stale\s.*output missing from the store/);
+    const restored = await project.run(['build', '--frozen', '--reporter', 'plain']);
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    expect(paidCreates(project)).toEqual([]);
+    expect(project.emulator.requestLog().filter((r) => r.path.endsWith('/content'))).toHaveLength(4);
+    expect(await readFile(join(project.dir, 'out/harbor.mp4'))).toEqual(harbor);
+    expect(await project.read('storyboard.lock')).toBe(lock);
+  });
+});
+
+describe('sora-build build over time', () => {
+  it('fails a remix of an expired parent with the option that fixes it, and --regenerate-expired regenerates the parent', async () => {
+    project = await makeProject();
+    await project.write('storyboard.yaml', STORYBOARD);
+    expect((await project.run(['build'])).code).toBe(0);
+    project.jump(25 * 3600_000); // the service keeps videos 24 h
+    await project.write('storyboard.yaml', STORYBOARD.replace('teal, sand and rust', 'teal and gold'));
+    project.emulator.clearLog();
+
+    const expired = await project.run(['build', '--reporter', 'plain']);
+    expect(expired.code).toBe(1);
+    expect(expired.stdout).toMatch(/\[mug-teal\] failed: .*expired.*/);
+    expect(expired.stdout).toContain('--regenerate-expired');
+    expect(paidCreates(project)).toEqual([]);
+
+    const regenerated = await project.run(['build', '--regenerate-expired', '--reporter', 'plain']);
+    expect(regenerated.code).toBe(0);
+    expect(paidCreates(project).map((r) => r.path)).toEqual([
+      '/v1/videos',
+      expect.stringMatching(/\/remix$/),
+    ]);
+    expect(regenerated.stdout).toMatch(/built 2 · cached 2/);
+  });
+
+  it('stops on Ctrl-C with exit 130, says how to resume, and the rerun resumes instead of creating again', async () => {
+    project = await makeProject();
+    await project.write('storyboard.yaml', STORYBOARD);
+    const child = project.spawn(['build', '--reporter', 'plain']);
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const p = project;
+    await waitFor(() => paidCreates(p).length >= 1, 30_000);
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stdout).toContain('sora-build build storyboard.yaml');
+    const created = paidCreates(project).length;
+    expect(created).toBeLessThan(4);
+
+    const rerun = await project.run(['build', '--reporter', 'plain']);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toMatch(/\[(harbor|mug)\] resumed/);
+    expect(paidCreates(project)).toHaveLength(4);
   });
 });
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScaledClock } from '../../src/core/clock.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import { startEmulator } from '../../src/emulator/server.ts';
 import type { EmulatorHandle, EmulatorOptions } from '../../src/emulator/server.ts';
 
@@ -29,7 +30,12 @@ export interface Project {
   readonly emulator: EmulatorHandle;
   /** `SORA_BUILD_CLOCK` value shared by the CLI and the emulator. */
   readonly clockSpec: string;
-  readonly clock: ScaledClock;
+  readonly clock: Clock;
+  /**
+   * Moves emulator time (and the time of every later CLI run) forward by `ms`, e.g. past the 24 h after
+   * which remote videos expire.
+   */
+  jump(ms: number): void;
   write(path: string, text: string | Uint8Array): Promise<void>;
   read(path: string): Promise<string>;
   run(
@@ -60,8 +66,12 @@ export async function makeProject(options: ProjectOptions = {}): Promise<Project
   const dir = await mkdtemp(join(tmpdir(), 'sora-build-e2e-'));
   const speed = options.speed ?? 60;
   const epoch = Date.now();
-  const clock = new ScaledClock({ speed, epoch });
-  const clockSpec = `scaled:${speed}:${epoch}`;
+  const scaled = new ScaledClock({ speed, epoch });
+  let offset = 0;
+  const clock: Clock = { now: () => scaled.now() + offset, sleep: (ms, signal) => scaled.sleep(ms, signal) };
+  // A ScaledClock shows epoch + (t - epoch) * speed; an offset O is the same clock with its epoch moved by
+  // O / (1 - speed), which is how a CLI run is told about a jump.
+  const clockSpec = (): string => `scaled:${speed}:${Math.round(epoch + offset / (1 - speed))}`;
   const emulator = await startEmulator({ ...options.emulator, clock, apiKeys: [API_KEY] });
   const quota = options.quota ?? {
     createsPerMinute: options.emulator?.createsPerMinute ?? 2,
@@ -86,7 +96,7 @@ export async function makeProject(options: ProjectOptions = {}): Promise<Project
       if (v !== undefined && !/^(OPENAI_|AZURE_|GITHUB_|SORA_BUILD_)/.test(k)) env[k] = v;
     }
     env.OPENAI_API_KEY = API_KEY;
-    env.SORA_BUILD_CLOCK = clockSpec;
+    env.SORA_BUILD_CLOCK = clockSpec();
     env.NO_COLOR = '1';
     env.CI = '1';
     return env;
@@ -96,7 +106,12 @@ export async function makeProject(options: ProjectOptions = {}): Promise<Project
     dir,
     emulator,
     clock,
-    clockSpec,
+    get clockSpec() {
+      return clockSpec();
+    },
+    jump(ms) {
+      offset += ms;
+    },
     async write(path, text) {
       await mkdir(dirname(join(dir, path)), { recursive: true });
       await writeFile(join(dir, path), text);

@@ -121,12 +121,19 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const generating = plan.shots.filter((s) => willGenerate(s.state) || force.has(s.id));
 
   // Policy, before anything is sent (design.md section 8: exit 3).
-  if (values.frozen === true && generating.length > 0) {
+  // Under --frozen a pinned shot whose video is only missing from the local store (a fresh CI runner) may
+  // still be restored by download; anything that needs a generation is refused before any request.
+  const frozenRefusal = (ids: readonly string[]): string =>
+    `sora-build build: --frozen: ${ids.length} shot(s) would be generated (${ids.join(', ')}); nothing was sent.\n` +
+    `Run \`sora-build build\` without --frozen and commit ${shownPath(ctx, manifest.lockfilePath)}.\n`;
+  // A `blocked` shot waits for such a parent: whether it needs a generation is known only once the parent
+  // is restored, so the engine (told `frozen`) refuses it then, still before any create.
+  const mustGenerate = generating.filter(
+    (s) => s.state !== 'blocked' && !(s.reasons.length === 1 && s.reasons[0] === 'output-missing'),
+  );
+  if (values.frozen === true && mustGenerate.length > 0) {
     await reporter.close();
-    ctx.stderr.write(
-      `sora-build build: --frozen: ${generating.length} shot(s) would be generated (${generating.map((s) => s.id).join(', ')}); nothing was sent.\n` +
-        `Run \`sora-build build\` without --frozen and commit ${shownPath(ctx, manifest.lockfilePath)}.\n`,
-    );
+    ctx.stderr.write(frozenRefusal(mustGenerate.map((s) => s.id)));
     return ExitCode.Policy;
   }
   if (maxCost !== undefined && generating.length > 0) {
@@ -176,6 +183,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         failFast: values['fail-fast'] === true,
         force,
         regenerateExpired: values['regenerate-expired'] === true,
+        frozen: values.frozen === true,
       },
       signal: ctx.signal,
       resumeCommand: resume,
@@ -192,6 +200,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   await engine.close({ abandon: outcome.interrupted });
   await reporter.close();
   if (outcome.interrupted) return ExitCode.Interrupted;
+  if (outcome.refused.length > 0) {
+    ctx.stderr.write(frozenRefusal(outcome.refused));
+    return ExitCode.Policy;
+  }
   return outcome.failed.length > 0 || outcome.blocked.length > 0 ? ExitCode.Failed : ExitCode.Ok;
 }
 
