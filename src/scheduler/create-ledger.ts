@@ -102,6 +102,11 @@ export function addStrike(penalty: Penalty, now: number, windowMs: number): Pena
   return { streak: decayedStreak(penalty, now, windowMs) + 1, lastAt: now };
 }
 
+/** How far ahead of this process's clock a recorded create may be (another process's clock skew). */
+const FUTURE_TOLERANCE_MS = 5_000;
+/** The longest pause a 429 can have asked for (retry-policy caps server hints at 10 minutes). */
+const MAX_BLOCK_MS = 600_000;
+
 export class CreateLedger {
   readonly path: string;
   readonly #options: Required<Omit<CreateLedgerOptions, 'cacheDir' | 'provider'>>;
@@ -274,12 +279,18 @@ export class CreateLedger {
     }
     try {
       const raw = JSON.parse(text) as Partial<LedgerState>;
-      const events = Array.isArray(raw.events) ? raw.events.filter((t) => Number.isFinite(t)) : [];
+      // Times far in the future were written under another clock (a run on a scaled test clock): no real
+      // create can be in the future, and honouring them would stall this process until real time caught up.
+      const now = this.#options.clock.now();
+      const events = Array.isArray(raw.events)
+        ? raw.events.filter((t) => Number.isFinite(t) && t <= now + FUTURE_TOLERANCE_MS)
+        : [];
+      const blockedUntil = Number.isFinite(raw.blockedUntil) ? (raw.blockedUntil as number) : 0;
       const penalty = raw.penalty;
       return {
         version: 1,
         events,
-        blockedUntil: Number.isFinite(raw.blockedUntil) ? (raw.blockedUntil as number) : 0,
+        blockedUntil: blockedUntil <= now + MAX_BLOCK_MS ? blockedUntil : 0,
         penalty:
           penalty && Number.isInteger(penalty.streak) && Number.isFinite(penalty.lastAt)
             ? { streak: penalty.streak, lastAt: penalty.lastAt }
