@@ -101,7 +101,8 @@ export function viewJob(job: VideoJob, now: number): JobView {
     };
   }
   const completedAt = job.createdAt + queuedMs + renderMs;
-  const expiresAt = completedAt + EXPIRY_MS;
+  // From the whole second the API reports, so a client that waits for expires_at sees the assets gone.
+  const expiresAt = Math.floor(completedAt / 1000) * 1000 + EXPIRY_MS;
   return {
     status: 'completed',
     progress: 100,

@@ -388,6 +388,7 @@ describe('state rules and expiry', () => {
   });
 
   it('expires assets 24 h after completion: content and remix 404, the video itself stays', async () => {
+    await clock.advance(500); // completion off a whole second: expiry still follows the reported expires_at
     const id = await createDone();
     const head = await fetch(`${v1}/videos/${id}/content`, {
       headers: { authorization: 'Bearer sk-test', accept: 'application/binary' },
@@ -395,7 +396,11 @@ describe('state rules and expiry', () => {
     expect(head.status).toBe(200);
     await head.body?.cancel();
     const video = (await call(`${v1}/videos/${id}`)).body as { expires_at: number };
-    await clock.advance(video.expires_at * 1000 - clock.now());
+    await clock.advance(video.expires_at * 1000 - clock.now() - 1);
+    const last = await fetch(`${v1}/videos/${id}/content`, { headers: { authorization: 'Bearer sk-test' } });
+    expect(last.status).toBe(200);
+    await last.body?.cancel();
+    await clock.advance(1);
     const message = `Video '${id}' has expired; its assets are no longer available.`;
     expectError(await call(`${v1}/videos/${id}/content`), 404, { message, param: null, code: null });
     expectError(await call(`${v1}/videos/${id}/remix`, { method: 'POST', json: { prompt: 'x' } }), 404, {
