@@ -213,7 +213,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ConfigLoad
   }
   const doc = parsed.doc;
   const validate = configValidator();
-  validate(doc.toJS());
+  validate(parsed.value);
   const schema = schemaDiagnostics(validate.errors, doc, file, SCHEMA_WORDS);
   diagnostics.push(...schema.diagnostics);
   const bad = schema.badPointers;

@@ -119,7 +119,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
     diagnostics.push(...parsed.diagnostics);
     if (parsed.doc !== undefined) {
       const validate = manifestValidator();
-      validate(parsed.doc.toJS());
+      validate(parsed.value);
       const schema = schemaDiagnostics(validate.errors, parsed.doc, file, SCHEMA_WORDS);
       diagnostics.push(...schema.diagnostics);
       const analysis = await analyzeManifest({

@@ -13,6 +13,8 @@ export type YamlDocument = Document.Parsed;
 export interface ParsedYaml {
   /** `undefined` when the text is not valid YAML (then `diagnostics` holds the syntax errors). */
   readonly doc: YamlDocument | undefined;
+  /** The document as plain JavaScript (what the JSON Schema checks); `undefined` with `doc`. */
+  readonly value: unknown;
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -49,14 +51,50 @@ export function parseYaml(file: SourceFile): ParsedYaml {
     for (const e of doc.errors) {
       diagnostics.push({
         severity: 'error',
-        message: `Invalid YAML: ${e.message}`,
+        message: `Invalid YAML: ${e.message}${YAML_HINTS[e.code] ?? ''}`,
         location: locationOf(file, { offset: e.pos[0], length: e.pos[1] - e.pos[0] }),
       });
     }
-    return { doc: undefined, diagnostics };
+    return { doc: undefined, value: undefined, diagnostics };
   }
-  diagnostics.push(...duplicateKeys(doc, file));
-  return { doc, diagnostics };
+  const aliases = unresolvedAliases(doc, file);
+  diagnostics.push(...duplicateKeys(doc, file), ...aliases);
+  if (aliases.length > 0) return { doc: undefined, value: undefined, diagnostics };
+  let value: unknown;
+  try {
+    // Resolving aliases here catches alias bombs (`maxAliasCount`) before anything else expands them.
+    value = doc.toJS();
+  } catch (e) {
+    diagnostics.push({
+      severity: 'error',
+      message: `Invalid YAML: ${e instanceof Error ? e.message : String(e)}`,
+      location: locationOf(file, { offset: 0, length: 0 }),
+    });
+    return { doc: undefined, value: undefined, diagnostics };
+  }
+  return { doc, value, diagnostics };
+}
+
+/** What to do about the YAML mistakes people make most in storyboards. */
+const YAML_HINTS: Readonly<Partial<Record<string, string>>> = {
+  BLOCK_AS_IMPLICIT_KEY: ' (if this is text containing `: `, put the text in quotes)',
+  MULTIPLE_DOCS: ' (one storyboard per file: remove the `---`)',
+  TAB_AS_INDENT: ' (indent with spaces)',
+};
+
+function unresolvedAliases(doc: YamlDocument, file: SourceFile): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined) return;
+      diagnostics.push({
+        severity: 'error',
+        message: `Expected \`*${alias.source}\` to refer to an anchor \`&${alias.source}\` defined before it, but there is none`,
+        location: locationOf(file, rangeOfNode(alias as unknown as Node) ?? { offset: 0, length: 0 }),
+      });
+    },
+  });
+  return diagnostics;
 }
 
 /** The string a mapping key stands for (as `toJS` would use it), or `undefined` for a non-scalar key. */

@@ -35,7 +35,7 @@ const CASES: readonly Case[] = [
     file: 'examples/broken/yaml-colon.yaml',
     ok: false,
     expected: [
-      'examples/broken/yaml-colon.yaml:4:13: error: Invalid YAML: Nested mappings are not allowed in compact mappings',
+      'examples/broken/yaml-colon.yaml:4:13: error: Invalid YAML: Nested mappings are not allowed in compact mappings (if this is text containing `: `, put the text in quotes)',
       '    prompt: Title card: a misty harbor at dawn.',
       '            ~',
     ],
@@ -419,6 +419,26 @@ const CASES: readonly Case[] = [
     ],
   },
   {
+    title: 'an alias naming no anchor',
+    file: 'examples/broken/unknown-alias.yaml',
+    ok: false,
+    expected: [
+      'examples/broken/unknown-alias.yaml:6:13: error: Expected `*intr` to refer to an anchor `&intr` defined before it, but there is none',
+      '    prompt: *intr',
+      '            ~~~~~',
+    ],
+  },
+  {
+    title: 'an alias bomb is refused, not expanded',
+    file: 'examples/broken/alias-bomb.yaml',
+    ok: false,
+    expected: [
+      'examples/broken/alias-bomb.yaml:1:1: error: Invalid YAML: Excessive alias count indicates a resource exhaustion attack',
+      '# An alias bomb: each list repeats the one before ten times (10^5 items). Refused, not expanded.',
+      '~',
+    ],
+  },
+  {
     title: 'a manifest that is a list',
     file: 'examples/broken/not-a-mapping.yaml',
     ok: false,
@@ -611,7 +631,7 @@ const CASES: readonly Case[] = [
       'examples/broken/configs/syntax.config.yaml:4:9: error: Invalid YAML: Implicit keys need to be on a single line',
       '  type: emulator',
       '        ~~~~~~~~',
-      'examples/broken/configs/syntax.config.yaml:4:9: error: Invalid YAML: Nested mappings are not allowed in compact mappings',
+      'examples/broken/configs/syntax.config.yaml:4:9: error: Invalid YAML: Nested mappings are not allowed in compact mappings (if this is text containing `: `, put the text in quotes)',
       '  type: emulator',
       '        ~',
     ],
