@@ -161,20 +161,58 @@ function checkReference(
 }
 
 /** `POST /videos`. Defaults: model `sora-2`, seconds `"4"`, size `720x1280` (spec). */
-export function validateCreate(body: ParsedBody): Result<CreateInput, ApiError> {
+/**
+ * Where the request came in: on Azure's path `model` carries a deployment name. With `deployments`
+ * (deployment -> model) unknown names get Azure's 404; without, any name is accepted as a deployment of the
+ * model it names (`sora-2-pro` when it contains `pro`, else `sora-2`).
+ */
+export interface CreateContext {
+  readonly azure: boolean;
+  readonly deployments?: Readonly<Record<string, string>> | undefined;
+}
+
+function resolveModel(
+  value: unknown,
+  context: CreateContext,
+): Result<{ name: string; model: string }, ApiError> {
+  if (!context.azure || typeof value !== 'string') {
+    const model = checkEnum('model', value, MODELS);
+    return model.ok ? ok({ name: model.value, model: model.value }) : model;
+  }
+  const mapped = context.deployments === undefined ? undefined : context.deployments[value];
+  if (
+    context.deployments !== undefined &&
+    (mapped === undefined || !Object.hasOwn(context.deployments, value))
+  ) {
+    return fail({
+      status: 404,
+      message: `The API deployment '${value}' for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.`,
+      type: 'video_generation_user_error',
+      param: null,
+      code: null,
+    });
+  }
+  const model = mapped ?? (MODELS.includes(value) ? value : value.includes('pro') ? 'sora-2-pro' : 'sora-2');
+  return ok({ name: value, model });
+}
+
+export function validateCreate(
+  body: ParsedBody,
+  context: CreateContext = { azure: false },
+): Result<CreateInput, ApiError> {
   const f = body.fields;
   const bad = checkKeys(f, ['prompt', 'model', 'seconds', 'size', 'input_reference']);
   if (bad !== null) return fail(bad);
   const prompt = checkPrompt(f.prompt);
   if (!prompt.ok) return prompt;
-  const model = checkEnum('model', f.model ?? 'sora-2', MODELS);
+  const model = resolveModel(f.model ?? 'sora-2', context);
   if (!model.ok) return model;
   const size = checkEnum('size', f.size ?? '720x1280', SIZES);
   if (!size.ok) return size;
-  if (!model.value.includes('-pro') && !BASE_SIZES.includes(size.value)) {
+  if (!model.value.model.includes('-pro') && !BASE_SIZES.includes(size.value)) {
     return fail(
       invalidRequest(
-        `Invalid value: '${size.value}'. Supported values for model '${model.value}' are: ${quoteList(BASE_SIZES)}.`,
+        `Invalid value: '${size.value}'. Supported values for model '${model.value.name}' are: ${quoteList(BASE_SIZES)}.`,
         'size',
         'invalid_value',
       ),
@@ -185,7 +223,7 @@ export function validateCreate(body: ParsedBody): Result<CreateInput, ApiError> 
   const reference = checkReference(f.input_reference, body.kind, size.value);
   if (!reference.ok) return reference;
   return ok({
-    model: model.value,
+    model: model.value.name,
     prompt: prompt.value,
     size: size.value,
     seconds: Number(seconds.value),

@@ -50,6 +50,7 @@ export interface EmulatorStateOptions {
   readonly faults: EmulatorFaults;
   readonly seed: number;
   readonly renderFps: number;
+  readonly azureDeployments?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface NewJob {
@@ -75,6 +76,8 @@ export class EmulatorState {
   readonly jobs = new JobStore();
   readonly quota: CreateQuota;
   readonly renderSecondsPerSecond: number;
+  /** Azure deployment name -> model; undefined accepts any deployment name. */
+  readonly azureDeployments: Readonly<Record<string, string>> | undefined;
   faults: EmulatorFaults;
   /** Separate streams, so turning one fault on does not change ids or other outcomes. */
   readonly idRandom: Prng;
@@ -87,6 +90,7 @@ export class EmulatorState {
   constructor(options: EmulatorStateOptions) {
     this.clock = options.clock;
     this.renderSecondsPerSecond = options.renderSecondsPerSecond;
+    this.azureDeployments = options.azureDeployments;
     this.quota = new CreateQuota(options.createsPerMinute);
     this.faults = options.faults;
     this.idRandom = createPrng(seedFromString('ids', options.seed));

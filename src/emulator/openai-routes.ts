@@ -21,6 +21,8 @@ export interface VideosRequest {
   readonly body: () => Result<ParsedBody>;
   /** The Range header, if any. */
   readonly range?: string | undefined;
+  /** Came in on Azure's `/openai/v1` path. */
+  readonly azure?: boolean;
 }
 
 type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiError };
@@ -131,7 +133,10 @@ function createVideo(state: EmulatorState, req: VideosRequest): RouteResult {
   const model = body.value.fields.model;
   const refusal = quotaRefusal(state, typeof model === 'string' ? model : 'sora-2');
   if (refusal !== null) return error(refusal);
-  const input = validateCreate(body.value);
+  const input = validateCreate(body.value, {
+    azure: req.azure === true,
+    deployments: state.azureDeployments,
+  });
   if (!input.ok) return error(input.error);
   return admit(state, {
     model: input.value.model,

@@ -51,6 +51,11 @@ export interface EmulatorOptions {
   readonly seed?: number;
   /** Frame rate of the placeholder videos. @default 8 */
   readonly renderFps?: number;
+  /**
+   * Azure deployments (deployment name -> model, e.g. `{ 'contoso-sora-2': 'sora-2' }`) for the `model` field
+   * on `/openai/v1/videos`; other names get Azure's 404. @default any name is accepted as a deployment
+   */
+  readonly azureDeployments?: Readonly<Record<string, string>>;
 }
 
 export interface RequestLogEntry {
@@ -118,6 +123,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults: initialFaults.value,
     seed: options.seed ?? randomInt(0x7fffffff),
     renderFps: options.renderFps ?? 8,
+    azureDeployments: options.azureDeployments,
   });
   const apiKeys = options.apiKeys;
   const bearerTokens = options.bearerTokens ?? [];
@@ -310,7 +316,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const prefix = azure ? '/openai/v1' : '/v1';
     const rest = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
     const method = req.method ?? 'GET';
-    const request = { method, path: rest ?? '', query: url.searchParams, body, range: req.headers.range };
+    const request = {
+      method,
+      path: rest ?? '',
+      query: url.searchParams,
+      body,
+      range: req.headers.range,
+      azure,
+    };
     const result =
       rest === undefined
         ? undefined

@@ -249,6 +249,59 @@ describe('credentials', () => {
     expect((await call(`${v1}/videos/${id}`)).status).toBe(200);
   });
 
+  it('takes deployment names as the model on the Azure path', async () => {
+    const azure = `${emulator.url}/openai/v1/videos`;
+    const any = await call(azure, {
+      method: 'POST',
+      headers: { 'api-key': 'azure-key' },
+      json: { prompt: 'x', model: 'my-sora' },
+    });
+    expect(any.body).toMatchObject({ model: 'my-sora', size: '720x1280' });
+    const strict = await startEmulator({
+      clock,
+      createsPerMinute: Infinity,
+      azureDeployments: { 'contoso-sora-2': 'sora-2' },
+    });
+    try {
+      const url = `${strict.url}/openai/v1/videos?api-version=preview`;
+      const ok = await call(url, {
+        method: 'POST',
+        headers: { 'api-key': 'k' },
+        json: { prompt: 'x', model: 'contoso-sora-2' },
+      });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatchObject({ model: 'contoso-sora-2' });
+      expectError(
+        await call(url, {
+          method: 'POST',
+          headers: { 'api-key': 'k' },
+          json: { prompt: 'x', model: 'sora-2' },
+        }),
+        404,
+        {
+          message:
+            "The API deployment 'sora-2' for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
+          type: 'video_generation_user_error',
+          param: null,
+          code: null,
+        },
+      );
+      const big = await call(url, {
+        method: 'POST',
+        headers: { 'api-key': 'k' },
+        json: { prompt: 'x', model: 'contoso-sora-2', size: '1792x1024' },
+      });
+      expectError(big, 400, {
+        message:
+          "Invalid value: '1792x1024'. Supported values for model 'contoso-sora-2' are: '720x1280' and '1280x720'.",
+        param: 'size',
+        code: 'invalid_value',
+      });
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('answers unknown paths like the service', async () => {
     expectError(await call(`${v1}/nothing`), 404, {
       message: 'Invalid URL (GET /v1/nothing)',
