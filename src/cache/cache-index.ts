@@ -1,3 +1,6 @@
+import { readdirSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { join } from 'node:path';
 import type { Sha256, ShotId, ShotKey } from '../core/brand.ts';
 import type { CacheIndex, LockEntry, Lockfile, Sample } from './types.ts';
 
@@ -39,4 +42,27 @@ export function openCacheIndex(options: OpenCacheIndexOptions): CacheIndex {
       return actionCache.samples(key);
     },
   };
+}
+
+/**
+ * Every object in the store, from one listing of `<cacheDir>/cas/sha256/<2 hex>/` (the layout agreed in
+ * interfaces.md): for a big lockfile, 256 directory reads are much cheaper than one stat per shot. Only
+ * regular files with a well-formed name count, like `Store.hasObject`.
+ */
+export function listStoreObjects(cacheDir: string): ObjectPresence {
+  const present = new Set<string>();
+  const root = join(cacheDir, 'cas', 'sha256');
+  let prefixes: Dirent[];
+  try {
+    prefixes = readdirSync(root, { withFileTypes: true });
+  } catch {
+    prefixes = [];
+  }
+  for (const prefix of prefixes) {
+    if (!prefix.isDirectory() || !/^[0-9a-f]{2}$/.test(prefix.name)) continue;
+    for (const object of readdirSync(join(root, prefix.name), { withFileTypes: true })) {
+      if (object.isFile() && object.name.length === 62) present.add(prefix.name + object.name);
+    }
+  }
+  return { hasObject: (digest: Sha256) => present.has(digest) };
 }

@@ -350,6 +350,8 @@ function parseCanonical(contents: string): Lockfile | undefined {
       else if (raw.charCodeAt(0) !== 34 /* " */) {
         if (!/^(?:0|[1-9][0-9]{0,15})$/.test(raw)) return undefined;
         value = Number(raw);
+      } else if (raw.indexOf('\\') < 0 && raw.indexOf('"', 1) === raw.length - 1) {
+        value = raw.slice(1, -1); // no escape inside: the string is what is between the quotes
       } else {
         try {
           value = JSON.parse(raw) as unknown;

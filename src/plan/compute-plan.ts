@@ -11,7 +11,7 @@ import type { Result } from '../core/result.ts';
 import { fail, ok } from '../core/result.ts';
 import { unreachable } from '../core/unreachable.ts';
 import type { CacheIndex, Lockfile } from '../cache/types.ts';
-import { openCacheIndex } from '../cache/cache-index.ts';
+import { listStoreObjects, openCacheIndex } from '../cache/cache-index.ts';
 import { readLockfile } from '../cache/lockfile.ts';
 import { Store } from '../cache/store.ts';
 import { ActionCache } from '../cache/action-cache.ts';
@@ -26,6 +26,9 @@ import { planBuild } from './plan-build.ts';
 import type { BuildPlan } from './plan-types.ts';
 import { prepareReference, preparedReferencePath } from './prepare-reference.ts';
 import type { PreparedReference } from './prepare-reference.ts';
+
+/** Lockfile size from which the store is listed once instead of stat-ed per shot. */
+const LIST_STORE_FROM = 500;
 
 export interface ComputePlanOptions {
   readonly config: ProjectConfig;
@@ -105,7 +108,11 @@ export async function computePlan(
     options.cache ??
     openCacheIndex({
       lockfile,
-      store: Store.open(config.cacheDir),
+      // One stat per pinned shot is cheapest for a small lockfile; for a big one, one listing of the store.
+      store:
+        lockfile.shots.size >= LIST_STORE_FROM
+          ? listStoreObjects(config.cacheDir)
+          : Store.open(config.cacheDir),
       actionCache: ActionCache.open(config.cacheDir),
     });
   const family = providerFamily(config.provider.type);

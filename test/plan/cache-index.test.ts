@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withTempDir } from '../commands/cli-harness.ts';
-import { openCacheIndex } from '../../src/cache/cache-index.ts';
+import { listStoreObjects, openCacheIndex } from '../../src/cache/cache-index.ts';
 import { Store } from '../../src/cache/store.ts';
 import { ActionCache } from '../../src/cache/action-cache.ts';
 import { asShotId, asShotKey } from '../../src/core/brand.ts';
@@ -49,6 +49,23 @@ describe('openCacheIndex', () => {
       expect(stats).toBe(2);
       expect(index.samples(key).map((s) => s.output)).toEqual([output]);
       expect(index.samples(asShotKey(digestOf('no such key')))).toEqual([]);
+    });
+  });
+
+  it('lists the store once for big lockfiles, agreeing with Store.hasObject', async () => {
+    await withTempDir(async (dir) => {
+      const cacheDir = path.join(dir, '.sora-build');
+      expect(listStoreObjects(cacheDir).hasObject(digestOf('x'))).toBe(false); // no store yet
+      const store = Store.open(cacheDir);
+      const digests: Sha256[] = [];
+      for (const text of ['one', 'two', 'three']) {
+        const r = await store.ingest(Readable.from([Buffer.from(text)]));
+        if (!r.ok) throw new Error('ingest failed');
+        digests.push(r.value.digest);
+      }
+      const listed = listStoreObjects(cacheDir);
+      for (const d of [...digests, digestOf('absent')]) expect(listed.hasObject(d)).toBe(store.hasObject(d));
+      expect(digests.map((d) => listed.hasObject(d))).toEqual([true, true, true]);
     });
   });
 });

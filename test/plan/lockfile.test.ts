@@ -168,8 +168,18 @@ describe('readLockfile / writeLockfile', () => {
     ]);
   });
 
+  it('round-trips strings that need escaping', () => {
+    const lock = lockOf(entry('a', { model: 'we"ird \\ model ✓', videoId: asVideoId('video_"1"') }));
+    const text = serializeLockfile(lock);
+    expect(text).toContain('    model: "we\\"ird \\\\ model ✓"\n');
+    expect(parseLockfile({ path: '/p/x.lock', contents: text })).toEqual({ ok: true, value: lock });
+  });
+
   it('reads a hand-edited but valid lockfile (other quoting, indentation, order) like the canonical one', () => {
-    const lock = lockOf(entry('a'), entry('b', { parentRelation: 'remix_of', parentOutput: digestOf('out-a') }));
+    const lock = lockOf(
+      entry('a'),
+      entry('b', { parentRelation: 'remix_of', parentOutput: digestOf('out-a') }),
+    );
     const canonical = serializeLockfile(lock);
     const edited = canonical
       .replace(/^ {2}/gm, '   ') // three-space indentation
