@@ -90,7 +90,7 @@ function unresolvedAliases(doc: YamlDocument, file: SourceFile): Diagnostic[] {
       diagnostics.push({
         severity: 'error',
         message: `Expected \`*${alias.source}\` to refer to an anchor \`&${alias.source}\` defined before it, but there is none`,
-        location: locationOf(file, rangeOfNode(alias as unknown as Node) ?? { offset: 0, length: 0 }),
+        location: locationOf(file, rangeOfNode(alias) ?? { offset: 0, length: 0 }),
       });
     },
   });
