@@ -1,5 +1,5 @@
 /** Table tests for the emulator's pure parts: multipart and bracket keys, image probing, quota, text wrap. */
-import { accessSync, constants, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -186,7 +186,11 @@ describe('the ffmpeg binary', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sora-build-exec-'));
     const file = join(dir, 'ffmpeg');
     writeFileSync(file, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
-    expect(ensureExecutable(file, dir)).toBe(file);
-    expect(statSync(file).mode & 0o111).toBe(0o111);
+    try {
+      expect(ensureExecutable(file, dir)).toBe(file);
+      expect(statSync(file).mode & 0o111).toBe(0o111);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
