@@ -102,8 +102,12 @@ const stderr = new PassThrough();
 let idle = 0;
 let generated = 0;
 let errors = '';
+let started = 0;
+let tail = '';
 stdout.on('data', (c: Buffer) => {
   const text = c.toString('utf8');
+  tail = (tail + text).slice(-3000);
+  started += text.split('── iteration ').length - 1;
   idle += text.split('\nwatching ').length - 1 + (text.startsWith('watching ') ? 1 : 0);
   generated += text.split('] built out/').length - 1;
 });
@@ -124,7 +128,10 @@ const exit = main(['watch', '--debounce', '20', '--reporter', 'plain'], ctx);
 async function untilIdle(n: number): Promise<void> {
   const start = Date.now();
   while (idle < n) {
-    if (Date.now() - start > 120_000) throw new Error(`iteration ${n} did not finish; stderr:\n${errors}`);
+    if (Date.now() - start > 120_000)
+      throw new Error(
+        `iteration ${n} did not finish (${started} started); stdout ends with:\n${tail}\nstderr:\n${errors}`,
+      );
     await new Promise((r) => setTimeout(r, 2));
   }
 }
@@ -137,7 +144,7 @@ const heapMb = (): number => {
 
 await untilIdle(1);
 let baseline = 0;
-const started = Date.now();
+const startedAt = Date.now();
 for (let i = 1; i < ITERATIONS; i++) {
   const shot = i % SHOTS;
   if (i % 20 === 0)
@@ -150,7 +157,7 @@ for (let i = 1; i < ITERATIONS; i++) {
   await untilIdle(i + 1);
   if (i === WARMUP) baseline = heapMb();
 }
-const elapsed = Date.now() - started;
+const elapsed = Date.now() - startedAt;
 const final = heapMb();
 controller.abort(new Error('bench done'));
 const code = await exit;

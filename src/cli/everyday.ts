@@ -21,6 +21,7 @@ import { computePlan } from '../plan/compute-plan.ts';
 import type { ComputedPlan } from '../plan/compute-plan.ts';
 import { describeReason } from '../plan/plan-types.ts';
 import { sha256Hex } from '../plan/shot-key.ts';
+import { priceOf } from '../plan/plan-build.ts';
 import { Readable } from 'node:stream';
 import type { ShotId } from '../core/brand.ts';
 import { eventLocation } from '../core/events.ts';
@@ -314,10 +315,15 @@ export class EngineHost {
       const forced = (s: { id: ShotId; state: string }): boolean =>
         s.state === 'fresh' && input.force?.has(s.id) === true;
       const counts = { ...plan.totals.byState };
+      let estimatedCostUsd = plan.totals.cost.totalUsd;
       for (const s of plan.shots)
         if (forced(s)) {
           counts.fresh--;
           counts.stale++;
+          const shot = input.manifest.shots.get(s.id)!;
+          const price = priceOf(shot.model, input.computed.provider.pricing, input.computed.family);
+          estimatedCostUsd =
+            estimatedCostUsd === null || price === null ? null : estimatedCostUsd + price * shot.seconds;
         }
       reporter.handle({
         type: 'build-started',
@@ -325,7 +331,7 @@ export class EngineHost {
         manifest: input.manifest.path,
         provider: input.computed.provider.name,
         counts,
-        estimatedCostUsd: plan.totals.cost.totalUsd,
+        estimatedCostUsd,
         estimatedWallMs: plan.totals.toGenerate > 0 ? plan.totals.wallTimeMs : null,
         targets: plan.shots.map((s) => s.id),
       });

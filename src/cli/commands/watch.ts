@@ -25,7 +25,7 @@ import { WatchSession } from '../../watch/watch-session.ts';
 import type { IterationRequest, IterationResult, WatchNotice } from '../../watch/watch-session.ts';
 import { INITIAL_CHANGE } from '../../watch/transition-watch.ts';
 
-const HELP = `Usage: sora-build watch [MANIFEST] [--shot ID]... [--debounce MS]
+const HELP = `Usage: sora-build watch [MANIFEST] [--shot ID]... [--debounce MS] [--max-cost USD]
 
 Builds, then rebuilds what changed on every save of the manifest, sora.config.yaml
 or a referenced image. Shots whose generation failed or was blocked are not
@@ -35,6 +35,7 @@ flight for the next run).
 Options:
   --shot ID          only these shots (and the shots they need); repeatable
   --debounce MS      quiet period after the last save before building (default 150)
+  --max-cost USD     skip an iteration whose estimate is above USD (or unknown); never asks
   --reporter KIND    auto|pretty|plain|json|github (default auto)
   --config PATH, --provider NAME
 `;
@@ -47,6 +48,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     {
       shot: { type: 'string', multiple: true },
       debounce: { type: 'string' },
+      'max-cost': { type: 'string' },
       reporter: { type: 'string' },
       config: { type: 'string' },
       provider: { type: 'string' },
@@ -71,6 +73,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       `sora-build watch: expected --reporter to be one of ${REPORTER_KINDS.join(', ')}, got ${values.reporter}\n`,
     );
     return ExitCode.Usage;
+  }
+  let maxCost: number | undefined;
+  if (values['max-cost'] !== undefined) {
+    maxCost = Number(values['max-cost'].replace(/^\$/, ''));
+    if (!Number.isFinite(maxCost) || maxCost < 0) {
+      ctx.stderr.write(
+        `sora-build watch: expected --max-cost to be an amount in USD, got '${values['max-cost']}'\n`,
+      );
+      return ExitCode.Usage;
+    }
   }
   const manifestArg = positionals[0] === undefined ? undefined : path.resolve(ctx.cwd, positionals[0]);
   const shotIds = values.shot ?? [];
@@ -127,6 +139,22 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       if (computed.error.reason === 'unknown-shot') ctx.stderr.write(`${computed.error.message}\n`);
       else printDiagnostics(ctx, computed.error.diagnostics);
       ctx.stderr.write('nothing built; fix and save to try again (still watching)\n');
+      return { watchPaths: unique };
+    }
+    // Watch never asks (a question on every save would be unusable); --max-cost caps each iteration instead.
+    const totals = computed.value.plan.totals;
+    if (
+      maxCost !== undefined &&
+      totals.toGenerate > 0 &&
+      (totals.cost.totalUsd === null || totals.cost.totalUsd > maxCost + 1e-9)
+    ) {
+      const estimate =
+        totals.cost.totalUsd === null
+          ? 'unknown (a model has no price)'
+          : `$${totals.cost.totalUsd.toFixed(2)}`;
+      ctx.stderr.write(
+        `refused: this change would generate ${totals.toGenerate} shot(s) for ${estimate}, above --max-cost $${maxCost.toFixed(2)}; nothing was sent (still watching)\n`,
+      );
       return { watchPaths: unique };
     }
     const fingerprint = engineFingerprint(config);
