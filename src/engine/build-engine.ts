@@ -73,6 +73,12 @@ export interface BuildEngineOptions {
   };
   /** Random numbers in [0, 1) for jitter. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Order in which ready shots take create slots: the longest remaining critical path first, or
+   * first-come-first-served (what a naive scheduler does; kept as the benchmark's baseline, see bench/).
+   * @default 'critical-path'
+   */
+  readonly ordering?: 'critical-path' | 'fifo';
 }
 
 export interface BuildOptions {
@@ -554,7 +560,8 @@ export class BuildEngine {
       },
       parentVideoId: parent?.entry.videoId ?? null,
       expected: { size: shot.size, seconds: totalSeconds },
-      priority: planned?.criticalPathMs ?? 0,
+      // FIFO: equal priorities, so the gate serves shots in the order they became ready.
+      priority: this.#options.ordering === 'fifo' ? 0 : (planned?.criticalPathMs ?? 0),
       costUsd: price === null ? null : price * shot.seconds,
       assets: shot.assets.filter((a): a is 'thumbnail' | 'spritesheet' => a !== 'video'),
     };

@@ -27,6 +27,8 @@ export interface OpenEngineOptions {
   readonly credential?: TokenCredential;
   /** Replaces the configured provider (tests). */
   readonly provider?: () => Promise<VideoProvider>;
+  /** See BuildEngineOptions.ordering. @default 'critical-path' */
+  readonly ordering?: 'critical-path' | 'fifo';
 }
 
 export function openEngine(options: OpenEngineOptions): BuildEngine {
@@ -56,6 +58,7 @@ export function openEngine(options: OpenEngineOptions): BuildEngine {
     failures: Failures.open(config.cacheDir),
     clock,
     emit: options.emit,
+    ...(options.ordering === undefined ? {} : { ordering: options.ordering }),
     durations: {
       estimate: (k) => durations.estimate(kind(k)),
       record: (k, ms) => {

@@ -171,7 +171,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     }
   }
 
-  const engine = openEngine({ config, env: ctx.env, clock, emit });
+  // Benchmark hook (bench/run.ts): SORA_BUILD_BENCH_ORDERING=fifo builds first-come-first-served, the
+  // baseline the critical-path order is measured against. Not a user option.
+  const ordering = ctx.env.SORA_BUILD_BENCH_ORDERING === 'fifo' ? ('fifo' as const) : undefined;
+  const engine = openEngine({
+    config,
+    env: ctx.env,
+    clock,
+    emit,
+    ...(ordering === undefined ? {} : { ordering }),
+  });
   let outcome;
   try {
     outcome = await engine.build({
