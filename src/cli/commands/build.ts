@@ -133,7 +133,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   );
   if (values.frozen === true && mustGenerate.length > 0) {
     await reporter.close();
-    ctx.stderr.write(frozenRefusal(mustGenerate.map((s) => s.id)));
+    ctx.stderr.write(frozenRefusal(generating.map((s) => s.id)));
     return ExitCode.Policy;
   }
   if (maxCost !== undefined && generating.length > 0) {
