@@ -201,6 +201,18 @@ export async function runNewJob(
       if (remote === undefined) {
         await ctx.journal.recordAbandoned(intent.id, ctx.clock.now(), failure.code ?? failure.kind);
         ctx.gate.releasePermit();
+        if (failure.kind === 'not-found' && spec.parentVideoId !== null) {
+          // The service no longer has the parent video a remix/extend is made from.
+          return {
+            ok: false,
+            reason: 'parent-expired',
+            message: `the parent video ${spec.parentVideoId} is no longer on the service (expired or deleted): ${failure.message}`,
+            code: failure.code ?? null,
+            videoId: null,
+            retryable: false,
+            hint: 'run again with --regenerate-expired to regenerate the parent (and so every shot made from it)',
+          };
+        }
         if (recovery === 'give-up' || attempt >= MAX_CREATE_ATTEMPTS) {
           return failed(spec, failure, null);
         }
