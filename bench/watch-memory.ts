@@ -8,7 +8,7 @@
  * samples are already in the action cache (a re-pin: the common "undo" case, and no rendering); every 20th
  * save gives a shot a brand-new prompt, which the embedded emulator generates (a real job, poll, download).
  *
- * Run: npx node --expose-gc bench/watch-memory.ts [--iterations 200] [--bound-mb 24]
+ * Run: npx node --expose-gc bench/watch-memory.ts [--iterations 200] [--bound-mb 12]
  * Prints the heap after warm-up and at the end (after forced GCs) and exits 1 when the growth is above the
  * bound.
  */
@@ -35,7 +35,7 @@ const { values } = parseArgs({
 });
 const ITERATIONS = Number(values.iterations ?? 200);
 const SHOTS = Number(values.shots ?? 100);
-const BOUND_MB = Number(values['bound-mb'] ?? 24);
+const BOUND_MB = Number(values['bound-mb'] ?? 12);
 const WARMUP = 20;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) {

@@ -21,6 +21,7 @@ import { readLockfile } from '../../src/cache/lockfile.ts';
 const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const API_KEY = 'sk-test-watch-0b6e3f9d1c';
 const SPEED = 2000;
+const DEBOUNCE_MS = 400;
 
 const storyboard = (harbor: string, pier: string, broken = false) => `version: 1
 defaults:
@@ -120,7 +121,14 @@ beforeAll(async () => {
   env.NO_COLOR = '1';
   child = spawn(
     'node',
-    [path.join(REPO, 'bin', 'sora-build.js'), 'watch', '--debounce', '200', '--reporter', 'plain'],
+    [
+      path.join(REPO, 'bin', 'sora-build.js'),
+      'watch',
+      '--debounce',
+      String(DEBOUNCE_MS),
+      '--reporter',
+      'plain',
+    ],
     {
       cwd: dir,
       env,
@@ -201,7 +209,7 @@ describe('sora-build watch (real process)', () => {
       await new Promise((r) => setTimeout(r, 30));
     }
     await idleAfter(6);
-    await new Promise((r) => setTimeout(r, 500)); // would a second iteration start? (quiet period is 200 ms)
+    await new Promise((r) => setTimeout(r, 3 * DEBOUNCE_MS)); // would a second iteration start?
     expect(count(stdout, '── iteration ')).toBe(6);
     expect(stdout).toContain('── iteration 6 · storyboard.yaml changed ──\n');
     after = await lockedIds();
