@@ -90,10 +90,12 @@ describe('sora-build plan', () => {
       await launchProject(dir);
       const r = await runCli(['plan'], { cwd: dir });
       expect(r).toEqual({ code: 0, stdout: TABLE_NEW, stderr: '' });
-      // The resized reference is cached for the next plan; nothing else is written.
+      // The resized reference is cached for the next plan; no lockfile, store or action cache is written.
       const refs = await readdir(path.join(dir, '.sora-build/refs'));
       expect(refs).toEqual([expect.stringMatching(/^[0-9a-f]{64}-1280x720-cover\.png$/)]);
-      expect(await readdir(path.join(dir, '.sora-build'))).toEqual(['refs']);
+      const cacheDir = await readdir(path.join(dir, '.sora-build'));
+      expect(cacheDir.filter((f) => ['cas', 'ac', 'journal'].includes(f))).toEqual([]);
+      expect(await readdir(dir)).not.toContain('storyboard.lock');
     });
   });
 
