@@ -25,14 +25,10 @@ import { priceOf } from '../plan/plan-build.ts';
 import { Readable } from 'node:stream';
 import type { ShotId } from '../core/brand.ts';
 import { eventLocation } from '../core/events.ts';
-import { BuildEngine } from '../engine/build-engine.ts';
+import type { BuildEngine } from '../engine/build-engine.ts';
+import { openEngine } from '../engine/open-engine.ts';
 import type { BuildOutcome } from '../engine/build-engine.ts';
 import { Store } from '../cache/store.ts';
-import { ActionCache } from '../cache/action-cache.ts';
-import { Failures } from '../cache/failures.ts';
-import { Journal } from '../scheduler/journal.ts';
-import { CreateLedger } from '../scheduler/create-ledger.ts';
-import { createProvider } from '../provider/create-provider.ts';
 import { createReporter } from '../reporter/create-reporter.ts';
 import { REPORTER_KINDS } from '../reporter/reporter.ts';
 import type { Reporter, ReporterKind } from '../reporter/reporter.ts';
@@ -244,8 +240,8 @@ export interface HostedBuild {
 }
 
 /**
- * One long-lived BuildEngine (interfaces.md item 6) with the process's clock, store, action cache, journal,
- * create ledger and failure records, and a fresh reporter per build: each build's events (plan first, then
+ * One long-lived BuildEngine (interfaces.md item 6, wired by `openEngine` as `build` does) on the process's
+ * clock, and a fresh reporter per build: each build's events (plan first, then
  * the engine's) go to the reporter made for it, so watch mode prints one complete report per iteration.
  * Events from jobs that outlive an aborted build go to whichever build is current, or nowhere in between.
  */
@@ -264,15 +260,9 @@ export class EngineHost {
     this.#kind = kind;
     this.#cacheDir = config.cacheDir;
     const clock = this.#clock;
-    const cacheDir = config.cacheDir;
-    this.engine = new BuildEngine({
+    this.engine = openEngine({
       config,
-      provider: () => createProvider({ config: config.provider, env: ctx.env, clock, cacheDir }),
-      store: Store.open(cacheDir, { clock }),
-      actionCache: ActionCache.open(cacheDir, { clock }),
-      journal: Journal.open({ cacheDir, clock }),
-      ledger: CreateLedger.open({ cacheDir, provider: config.provider.name, clock }),
-      failures: Failures.open(cacheDir),
+      env: ctx.env,
       clock,
       emit: (event) => {
         if (event.type === 'interrupted' && this.#reportInterruption?.() === false) return;
