@@ -352,6 +352,7 @@ describe('planBuild time estimate', () => {
     expect(plan.totals.toGenerate).toBe(10_000);
     // 2,500 roots at 60/min need 41 minutes of creates before the last root starts.
     expect(plan.totals.wallTimeMs).toBeGreaterThan(41 * 60_000);
-    expect(elapsed).toBeLessThan(3_000);
+    // Linear-logarithmic work: well under a second on an idle machine; generous for a loaded CI runner.
+    expect(elapsed).toBeLessThan(5_000);
   });
 });
