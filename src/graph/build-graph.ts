@@ -17,7 +17,9 @@ import { ShotGraph } from './shot-graph.ts';
  * Linear time and no recursion, so 100k shots are fine.
  */
 export function buildGraph(manifest: Pick<Manifest, 'shots'>): Result<ShotGraph, Diagnostic[]> {
-  const ids = [...manifest.shots.keys()].sort(compareIds);
+  const ids = [...manifest.shots.keys()];
+  // The analyzer already gives shots in id order; sort only a map built otherwise (tests, programs).
+  if (!ids.every((id, i) => i === 0 || compareIds(ids[i - 1]!, id) < 0)) ids.sort(compareIds);
   const parents = new Map<ShotId, readonly ParentEdge[]>();
   const children = new Map<ShotId, ShotId[]>();
   for (const id of ids) {
