@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -138,7 +138,6 @@ describe('prepareReference', () => {
   it('reports an image that cannot be decoded, or that changed since it was checked, at input_reference', async () => {
     await withTempDir(async (dir) => {
       const cacheDir = path.join(dir, '.sora-build');
-      await mkdir(path.join(dir, 'x'));
       const ref = await image(dir, 50, 50, 'cover');
       await writeFile(ref.path, 'not a png any more');
       const changed = await prepareReference({ reference: ref, width: 64, height: 36, cacheDir });
