@@ -59,8 +59,10 @@ describe('AzureSora1Provider against the real emulator', () => {
     const { emulator, provider } = await setUp();
     const job = await provider.create(request);
     expect(job.id).toMatch(/^task_/);
+    // The create answers `queued`; on a scaled clock a slow machine may already see it preprocessing or
+    // running (mapped to in_progress) by the time the response is parsed.
+    expect(['queued', 'in_progress']).toContain(job.status);
     expect(job).toMatchObject({
-      status: 'queued',
       progress: null,
       size: '854x480',
       seconds: 3,
