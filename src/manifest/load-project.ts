@@ -20,6 +20,7 @@ import {
   SIZE_PATTERN,
   VAR_NAME_PATTERN,
 } from './manifest-schema.ts';
+import { ImageStatCache } from './image-stat-cache.ts';
 import { ReferenceImageChecker } from './reference-images.ts';
 import { schemaDiagnostics } from './schema-diagnostics.ts';
 import type { Manifest } from './types.ts';
@@ -122,6 +123,12 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
       validate(parsed.value);
       const schema = schemaDiagnostics(validate.errors, parsed.doc, file, SCHEMA_WORDS);
       diagnostics.push(...schema.diagnostics);
+      // With a config, unchanged reference images are known by their stat data (no re-read, no re-hash).
+      const cacheDir = configLoad.config?.cacheDir;
+      const statCache =
+        cacheDir === undefined
+          ? undefined
+          : await ImageStatCache.open(path.join(cacheDir, 'stat-cache.json'));
       const analysis = await analyzeManifest({
         file,
         doc: parsed.doc,
@@ -131,8 +138,11 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
         images: new ReferenceImageChecker({
           root: configLoad.root,
           rootDescription: configLoad.rootDescription,
+          ...(statCache === undefined ? {} : { statCache }),
         }),
       });
+      // Best effort: a read-only cache folder only costs the next run a re-hash.
+      await statCache?.save().catch(() => undefined);
       diagnostics.push(...analysis.diagnostics);
       manifest = {
         path: manifestPath,

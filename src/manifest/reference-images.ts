@@ -4,11 +4,13 @@
  * the bytes. Each absolute path is read and hashed once per load, however many shots use it.
  */
 import { createHash } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sha256 } from '../core/brand.ts';
 import { asSha256 } from '../core/brand.ts';
 import { readImageHeader } from './image-header.ts';
+import type { ImageStatCache } from './image-stat-cache.ts';
 import type { ImageMime } from './types.ts';
 
 /**
@@ -46,11 +48,17 @@ export interface ReferenceImageCheckerOptions {
   readonly root: string;
   /** How messages name the root, e.g. `the folder of sora.config.yaml`. */
   readonly rootDescription: string;
+  /**
+   * Facts of images whose stat data did not change since an earlier run, so unchanged images are not read
+   * again (the no-op rebuild). The caller saves it. @default none (every image is read and hashed)
+   */
+  readonly statCache?: ImageStatCache;
 }
 
 export class ReferenceImageChecker {
   readonly #root: string;
   readonly #rootDescription: string;
+  readonly #statCache: ImageStatCache | undefined;
   readonly #cache = new Map<string, Promise<ImageCheck>>();
   #realRoot: Promise<string> | undefined;
   #active = 0;
@@ -60,6 +68,7 @@ export class ReferenceImageChecker {
   constructor(options: ReferenceImageCheckerOptions) {
     this.#root = options.root;
     this.#rootDescription = options.rootDescription;
+    this.#statCache = options.statCache;
   }
 
   /** How many files were read (and hashed) so far: once per distinct path. */
@@ -101,15 +110,16 @@ export class ReferenceImageChecker {
     };
     if (!this.#inside(this.#root, abs)) return outside;
     let size: number;
+    let st: BigIntStats;
     try {
-      const st = await stat(abs);
+      st = await stat(abs, { bigint: true });
       if (!st.isFile()) {
         return {
           ok: false,
           problem: (w) => `Expected a reference image file at ${JSON.stringify(w)}, but it is a folder`,
         };
       }
-      size = st.size;
+      size = Number(st.size);
     } catch {
       return {
         ok: false,
@@ -127,6 +137,9 @@ export class ReferenceImageChecker {
           `Expected the reference image to be at most 20 MiB (${MAX_REFERENCE_IMAGE_BYTES} bytes), but ${JSON.stringify(w)} is ${size} bytes`,
       };
     }
+    const displayPath = path.relative(this.#root, abs).split(path.sep).join('/');
+    const known = this.#statCache?.lookup(abs, st);
+    if (known !== undefined) return { ok: true, displayPath, ...known };
     const bytes = await readFile(abs);
     this.#filesRead++;
     const header = readImageHeader(bytes);
@@ -141,13 +154,14 @@ export class ReferenceImageChecker {
                 `Expected ${JSON.stringify(w)} to be a readable JPEG, PNG or WebP image, but it is ${detail}`,
       };
     }
-    return {
-      ok: true,
-      displayPath: path.relative(this.#root, abs).split(path.sep).join('/'),
+    const facts = {
       mime: header.header.mime,
       width: header.header.width,
       height: header.header.height,
       digest: asSha256(createHash('sha256').update(bytes).digest('hex')),
     };
+    // The stat data is from before the read: a write during the read changes it, so the entry misses next time.
+    this.#statCache?.record(abs, st, facts);
+    return { ok: true, displayPath, ...facts };
   }
 }
