@@ -88,7 +88,7 @@ export async function generateProject(options: GenerateOptions): Promise<void> {
  * Pins every shot through the real planner, writing CAS objects directly (no fsync per object: this is
  * set-up, not the code under test) and the action cache as `ActionCache` lays it out.
  */
-async function pinAll(dir: string): Promise<void> {
+export async function pinAll(dir: string): Promise<void> {
   const loaded = await loadProject({ cwd: dir, env: {} });
   if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
   const { config, manifest } = loaded;
