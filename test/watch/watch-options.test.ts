@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { main } from '../../src/cli/main.ts';
+import { makeRedactor } from '../../src/cli/context.ts';
+import { emulatorProject } from '../commands/emulator-project.ts';
+import type { EmulatorProject } from '../commands/emulator-project.ts';
+import { STORYBOARD } from '../commands/pinned-project.ts';
+
+let p: EmulatorProject;
+beforeEach(async () => {
+  p = await emulatorProject();
+  await writeFile(
+    path.join(p.dir, 'sora.config.yaml'),
+    (await readFile(path.join(p.dir, 'sora.config.yaml'), 'utf8')) +
+      '    pricing: { sora-2: { usd_per_second: 0.1 } }\n',
+  );
+  await writeFile(path.join(p.dir, 'storyboard.yaml'), STORYBOARD);
+});
+afterEach(() => p.close());
+
+/** `sora-build watch` in-process, with its output readable while it runs and a Ctrl-C of our own. */
+function startWatch(args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out = { stdout: '', stderr: '' };
+  stdout.on('data', (c: Buffer) => (out.stdout += c.toString('utf8')));
+  stderr.on('data', (c: Buffer) => (out.stderr += c.toString('utf8')));
+  const controller = new AbortController();
+  const code = main(['watch', ...args], {
+    cwd: p.dir,
+    env: p.env,
+    stdout,
+    stderr,
+    stdin: new PassThrough(),
+    signal: controller.signal,
+    redact: makeRedactor([]),
+  });
+  return { out, code, interrupt: () => controller.abort(new Error('interrupted by SIGINT')) };
+}
+
+async function until(what: string, predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !predicate(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!predicate()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('sora-build watch options', () => {
+  it('--max-cost skips an iteration over budget, sends nothing, keeps watching; Ctrl-C exits 130', async () => {
+    const w = startWatch(['--max-cost', '0.50', '--reporter', 'plain']);
+    await until('the refusal', () => w.out.stderr.includes('refused'));
+    expect(w.out.stderr).toBe(
+      'refused: this change would generate 3 shot(s) for $1.20, above --max-cost $0.50; nothing was sent (still watching)\n',
+    );
+    await until('idle', () => w.out.stdout.includes('watching 2 files · Ctrl-C to stop\n'));
+    expect(w.out.stdout).toBe('\n── iteration 1 · initial build ──\nwatching 2 files · Ctrl-C to stop\n');
+    w.interrupt();
+    expect(await w.code).toBe(130);
+    expect(w.out.stdout).toContain('stopping: jobs in flight stay in the journal for the next run\n');
+    expect(p.log()).toEqual([]);
+  });
+
+  it('--shot limits the build to that shot and the shots it needs', async () => {
+    const w = startWatch(['--shot', 'harbor', '--reporter', 'plain']);
+    await until('idle', () => w.out.stdout.includes('watching 2 files'));
+    w.interrupt();
+    expect(await w.code).toBe(130);
+    expect(w.out.stdout).toContain('[harbor] built out/harbor.mp4');
+    expect(w.out.stdout).not.toContain('[lighthouse]');
+    expect(p.log().filter((l) => l.startsWith('POST'))).toEqual(['POST /v1/videos']);
+  });
+
+  it.each([
+    [['--debounce', 'soon'], 'sora-build watch: expected --debounce to be whole milliseconds, got soon\n'],
+    [['--max-cost', 'lots'], "sora-build watch: expected --max-cost to be an amount in USD, got 'lots'\n"],
+    [['--reporter', 'fancy'], 'sora-build watch: expected --reporter to be one of'],
+    [['a.yaml', 'b.yaml'], 'sora-build watch: expected at most one MANIFEST, got 2'],
+  ])('%j exits 2', async (args, message) => {
+    const w = startWatch(args);
+    expect(await w.code).toBe(2);
+    expect(w.out.stderr.startsWith(message)).toBe(true);
+  });
+});
