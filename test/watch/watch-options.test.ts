@@ -7,6 +7,26 @@ import { makeRedactor } from '../../src/cli/context.ts';
 import { emulatorProject } from '../commands/emulator-project.ts';
 import type { EmulatorProject } from '../commands/emulator-project.ts';
 import { STORYBOARD } from '../commands/pinned-project.ts';
+import { runCli } from '../commands/cli-harness.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Samples recorded in the action cache, over all keys. */
+function countSamples(cacheDir: string): number {
+  let n = 0;
+  const ac = path.join(cacheDir, 'ac');
+  let shards: string[] = [];
+  try {
+    shards = readdirSync(ac);
+  } catch {
+    return 0;
+  }
+  for (const shard of shards)
+    for (const f of readdirSync(path.join(ac, shard)))
+      if (f.endsWith('.json'))
+        n += (JSON.parse(readFileSync(path.join(ac, shard, f), 'utf8')) as { samples: unknown[] }).samples
+          .length;
+  return n;
+}
 
 let p: EmulatorProject;
 beforeEach(async () => {
@@ -68,6 +88,26 @@ describe('sora-build watch options', () => {
     expect(w.out.stdout).toContain('[harbor] built out/harbor.mp4');
     expect(w.out.stdout).not.toContain('[lighthouse]');
     expect(p.log().filter((l) => l.startsWith('POST'))).toEqual(['POST /v1/videos']);
+  });
+
+  it('a save while a shot renders lets that job finish into the cache and builds the new key', async () => {
+    const w = startWatch(['--shot', 'harbor', '--reporter', 'plain', '--debounce', '50']);
+    await until('the first job', () => w.out.stdout.includes('[harbor] submitted'));
+    await writeFile(path.join(p.dir, 'storyboard.yaml'), STORYBOARD.replace('at dawn', 'at dusk'));
+    await until(
+      'idle after iteration 2',
+      () => w.out.stdout.split('── iteration 2')[1]?.includes('\nwatching ') === true,
+    );
+    expect(w.out.stdout).toContain('storyboard.yaml changed during the build: rebuilding once it settles\n');
+    // Two paid jobs (the old key's and the new key's), no third; the old one's video landed in the cache.
+    expect(p.log().filter((l) => l.startsWith('POST'))).toEqual(['POST /v1/videos', 'POST /v1/videos']);
+    await until('the old job in the action cache', () => countSamples(p.cacheDir) === 2);
+    w.interrupt();
+    expect(await w.code).toBe(130);
+    // The lockfile pins the new key's video.
+    expect((await runCli(['status'], { cwd: p.dir, env: p.env })).stdout).toContain(
+      'harbor            fresh',
+    );
   });
 
   it.each([
