@@ -20,15 +20,12 @@ import { formatDiagnostic } from '../manifest/format-diagnostic.ts';
 import { computePlan } from '../plan/compute-plan.ts';
 import type { ComputedPlan } from '../plan/compute-plan.ts';
 import { describeReason } from '../plan/plan-types.ts';
-import { sha256Hex } from '../plan/shot-key.ts';
 import { priceOf } from '../plan/plan-build.ts';
-import { Readable } from 'node:stream';
 import type { ShotId } from '../core/brand.ts';
 import { eventLocation } from '../core/events.ts';
 import type { BuildEngine } from '../engine/build-engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import type { BuildOutcome } from '../engine/build-engine.ts';
-import { Store } from '../cache/store.ts';
 import { createReporter } from '../reporter/create-reporter.ts';
 import { REPORTER_KINDS } from '../reporter/reporter.ts';
 import type { Reporter, ReporterKind } from '../reporter/reporter.ts';
@@ -299,7 +296,6 @@ export class EngineHost {
     this.#reportInterruption = input.reportInterruption;
     try {
       const { plan } = input.computed;
-      await this.#recordPrompts(input);
       const now = this.#clock.now();
       // A forced shot (reroll) is fresh in the plan but generated anyway: report it as such.
       const forced = (s: { id: ShotId; state: string }): boolean =>
@@ -357,19 +353,5 @@ export class EngineHost {
 
   close(options: { abandon: boolean }): Promise<void> {
     return this.engine.close(options);
-  }
-
-  /**
-   * Stores each target's prompt text in the CAS under its sha256, which is the lockfile's `prompt_sha256`:
-   * `sora-build why` can then show the old prompt after an edit (the committed lockfile keeps only the
-   * digest). Local only (the cache is not committed); a stat per shot when already there.
-   */
-  async #recordPrompts(input: HostedBuild): Promise<void> {
-    const store = Store.open(this.#cacheDir, { clock: this.#clock });
-    for (const s of input.computed.plan.shots) {
-      const prompt = input.manifest.shots.get(s.id)?.prompt;
-      if (prompt === undefined || store.hasObject(sha256Hex(prompt))) continue;
-      await store.ingest(Readable.from([Buffer.from(prompt, 'utf8')]));
-    }
   }
 }

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { Sha256, ShotId, ShotKey, VideoId } from '../core/brand.ts';
 import type { Clock } from '../core/clock.ts';
 import type { BuildEvent, ShotFailureReason } from '../core/events.ts';
@@ -30,7 +31,7 @@ import type { Failures } from '../cache/failures.ts';
 import { writeLockfile } from '../cache/lockfile.ts';
 import type { CreateLedger } from '../scheduler/create-ledger.ts';
 import type { BuildPlan } from '../plan/plan-types.ts';
-import { shotKey, shotKeyData } from '../plan/shot-key.ts';
+import { sha256Hex, shotKey, shotKeyData } from '../plan/shot-key.ts';
 import type { ShotKeyData } from '../plan/shot-key.ts';
 import type { RemoteVideo, VideoProvider } from '../provider/types.ts';
 import { DispatchGate } from './dispatch-gate.ts';
@@ -373,6 +374,7 @@ export class BuildEngine {
           digest: sample.output,
           videoId: sample.videoId,
         });
+        await this.#recordPrompt(keyData.prompt);
         return { kind: 'done', entry, sample, built: false };
       }
     }
@@ -472,6 +474,7 @@ export class BuildEngine {
     lock.set(id, entry);
     await this.#writeLock(input.manifest.lockfilePath, lock);
     this.#failedKeys.delete(key);
+    await this.#recordPrompt(keyData.prompt);
     emit({
       type: 'shot-built',
       time: clock.now(),
@@ -483,6 +486,16 @@ export class BuildEngine {
       costUsd: sample.costUsd,
     });
     return { kind: 'done', entry, sample, built: true };
+  }
+
+  /**
+   * Keeps the prompt text of a pinned shot in the store under its sha256, the lockfile's `prompt_sha256`,
+   * so `sora-build why` can show the old prompt after an edit (the committed lockfile keeps only the digest).
+   */
+  async #recordPrompt(prompt: string): Promise<void> {
+    const { store } = this.#options;
+    if (store.hasObject(sha256Hex(prompt))) return;
+    await store.ingest(Readable.from([Buffer.from(prompt, 'utf8')]));
   }
 
   /** Registers a job under its key; on success its sample goes to the action cache whoever is waiting. */
