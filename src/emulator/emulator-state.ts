@@ -50,6 +50,8 @@ export interface EmulatorStateOptions {
   readonly faults: EmulatorFaults;
   readonly seed: number;
   readonly renderFps: number;
+  /** Start rendering a Videos API job's assets when it is created (see EmulatorOptions). @default false */
+  readonly renderOnCreate?: boolean;
   readonly azureDeployments?: Readonly<Record<string, string>> | undefined;
 }
 
@@ -85,6 +87,7 @@ export class EmulatorState {
   readonly jobRandom: Prng;
   readonly renderer: Renderer;
   readonly #renders = new Map<string, Promise<RenderedAssets>>();
+  readonly #renderOnCreate: boolean;
   readonly #generations = new Map<string, { jobId: string; index: number }>();
 
   constructor(options: EmulatorStateOptions) {
@@ -97,6 +100,7 @@ export class EmulatorState {
     this.faultRandom = createPrng(seedFromString('faults', options.seed));
     this.jobRandom = createPrng(seedFromString('jobs', options.seed));
     this.renderer = new Renderer({ fps: options.renderFps });
+    this.#renderOnCreate = options.renderOnCreate ?? false;
   }
 
   /**
@@ -152,6 +156,8 @@ export class EmulatorState {
       ...(input.inpaintItems !== undefined && { inpaintItems: input.inpaintItems }),
     };
     this.jobs.add(job);
+    // Render ahead, so the first download does not wait for ffmpeg (a failed render is retried on download).
+    if (this.#renderOnCreate && api === 'videos') void this.assets(job).catch(() => undefined);
     if (api === 'sora1') {
       for (const [index, gen] of this.generationIds(job).entries())
         this.#generations.set(gen, { jobId: id, index });

@@ -52,6 +52,12 @@ export interface EmulatorOptions {
   /** Frame rate of the placeholder videos. @default 8 */
   readonly renderFps?: number;
   /**
+   * Render a job's placeholder assets when it is created rather than on its first download. Under a fast
+   * scaled clock, a real second of ffmpeg on the download path is a minute of emulator time that no real
+   * service would spend (its video is ready when the job completes); benchmarks turn this on. @default false
+   */
+  readonly renderOnCreate?: boolean;
+  /**
    * Azure deployments (deployment name -> model, e.g. `{ 'contoso-sora-2': 'sora-2' }`) for the `model` field
    * on `/openai/v1/videos`; other names get Azure's 404. @default any name is accepted as a deployment
    */
@@ -123,6 +129,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults: initialFaults.value,
     seed: options.seed ?? randomInt(0x7fffffff),
     renderFps: options.renderFps ?? 8,
+    renderOnCreate: options.renderOnCreate ?? false,
     azureDeployments: options.azureDeployments,
   });
   const apiKeys = options.apiKeys;
