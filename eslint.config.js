@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', '.sora-build/', 'coverage/', 'bench/.work/'] },
+  { ignores: ['node_modules/', 'out/', '.sora-build/', 'coverage/', 'bench/.work/', 'dist/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -17,6 +17,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
     },
+  },
+  {
+    // The launcher is plain JavaScript (it must run before any TypeScript is loaded): no type information.
+    files: ['bin/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
   },
   {
     // Only the command line and the reporters print (style.md, habit 9).

@@ -16,7 +16,8 @@ interface CommandModule {
 }
 
 const loadCommand = (name: string): Promise<CommandModule> =>
-  import(new URL(`./commands/${name}.ts`, import.meta.url).href) as Promise<CommandModule>;
+  // A relative specifier, so the compiled copy in dist/ (see bin/sora-build.js) loads `commands/<name>.js`.
+  import(`./commands/${name}.ts`) as Promise<CommandModule>;
 
 const COMMANDS: Readonly<Record<string, CommandInfo>> = {
   build: { summary: 'generate what is missing or changed' },
@@ -59,7 +60,7 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
   } catch (error) {
     if (
       (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-      String(error).includes(`/${name}.ts`)
+      /\/commands\/[a-z]+\.(ts|js)/.test(String(error))
     ) {
       ctx.stderr.write(`sora-build: '${name}' is not available in this version yet\n`);
       return ExitCode.Usage;
