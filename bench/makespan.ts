@@ -109,6 +109,10 @@ async function withEmulator(
     createsPerMinute: CREATES_PER_MINUTE,
     renderSecondsPerSecond: RENDER_SECONDS_PER_SECOND,
     seed: 6,
+    // The placeholder render (ffmpeg, real CPU) happens at create time and at a low frame rate, so a download
+    // does not wait for it: at this clock speed one real second of ffmpeg is a minute of emulator time.
+    renderOnCreate: true,
+    renderFps: 1,
   });
   return { emulator, clock };
 }
@@ -178,8 +182,8 @@ async function completions(emulator: EmulatorHandle): Promise<Map<string, number
   return out;
 }
 
-export async function makespan(options: { speed: number }): Promise<Row[]> {
-  const { speed } = options;
+export async function makespan(options: { speed: number; naiveSpeed: number }): Promise<Row[]> {
+  const { speed, naiveSpeed } = options;
   const shots = storyboard();
   const bound = lowerBoundMs(shots);
   const lower = Math.max(bound.quotaMs, bound.pathMs);
@@ -187,7 +191,7 @@ export async function makespan(options: { speed: number }): Promise<Row[]> {
     `makespan: lower bound ${(lower / 60_000).toFixed(2)} min (quota ${(bound.quotaMs / 60_000).toFixed(2)}, path ${(bound.pathMs / 60_000).toFixed(2)}); speed ${speed}`,
   );
   // The SDK script sleeps most of the time: it runs beside the two builds, on its own emulator and clock.
-  const naivePromise = runNaive(speed);
+  const naivePromise = runNaive(naiveSpeed);
   const ours = await runCli('critical-path', speed, 'critical-path');
   log(`makespan: critical-path ${(ours.makespanMs / 60_000).toFixed(2)} min`);
   const fifo = await runCli('fifo', speed, 'fifo');
@@ -257,7 +261,7 @@ export async function makespan(options: { speed: number }): Promise<Row[]> {
       value: `${ratio(naive.makespanMs)} (${minutes(naive.makespanMs)}); ours is ${(naive.makespanMs / ours.makespanMs).toFixed(2)}x faster`,
       target: 'baseline',
       verdict: 'info',
-      data: { makespanMs: naive.makespanMs },
+      data: { makespanMs: naive.makespanMs, speed: naiveSpeed },
     },
     {
       metric: '4. creates per generated shot (emulator log)',

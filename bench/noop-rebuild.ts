@@ -48,11 +48,11 @@ out_dir: out
 cache_dir: .sora-build
 `;
 
-/** ~1 MB: noise of amplitude 0-255 at 1280x720 encodes to about 1.1 MB at JPEG quality 60. */
+/** ~1 MB: full-range noise at 1280x720 does not compress; JPEG quality 90 without chroma subsampling. */
 async function noiseJpeg(): Promise<Buffer> {
   const raw = randomBytes(1280 * 720 * 3);
   return sharp(raw, { raw: { width: 1280, height: 720, channels: 3 } })
-    .jpeg({ quality: 60 })
+    .jpeg({ quality: 90, chromaSubsampling: '4:4:4' })
     .toBuffer();
 }
 

@@ -1,0 +1,88 @@
+/**
+ * `npm run bench`: the six benchmarks of issue 6, one table (metric, value, target, verdict) on stdout and
+ * bench/results.json. Timings are medians of several runs with min and max; comparisons are ratios
+ * measured in the same run. Emulator time is scaled (see each module) so the whole run stays under 10
+ * minutes on 2 cores. Progress goes to stderr.
+ *
+ * Usage: npm run bench [-- --only noop,plan,makespan,downloads,watch] [--quick]
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { downloads } from './downloads.ts';
+import type { Row } from './lib.ts';
+import { REPO, log } from './lib.ts';
+import { makespan } from './makespan.ts';
+import { noopRebuild } from './noop-rebuild.ts';
+import { planScale } from './plan-bench.ts';
+import { watchLatency } from './watch-latency.ts';
+
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
+const only = new Set((values.only ?? 'noop,plan,makespan,downloads,watch').split(','));
+const quick = values.quick === true;
+
+const started = Date.now();
+const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GB, node ${process.version}, ${process.platform}`;
+log(
+  `machine: ${machine}; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+
+const rows: Row[] = [];
+const errors: string[] = [];
+async function section(name: string, fn: () => Promise<Row[]>): Promise<void> {
+  if (!only.has(name)) return;
+  const t = Date.now();
+  try {
+    rows.push(...(await fn()));
+  } catch (error) {
+    // One broken benchmark must not hide the others' figures: it becomes a FAIL row.
+    const message = error instanceof Error ? error.message : String(error);
+    errors.push(`${name}: ${message}`);
+    rows.push({
+      metric: `${name}: did not run`,
+      value: message.split('\n')[0]!.slice(0, 100),
+      target: '',
+      verdict: 'FAIL',
+    });
+  }
+  log(`${name} took ${((Date.now() - t) / 1000).toFixed(0)} s`);
+}
+
+await section('noop', () => noopRebuild({ runs: quick ? 3 : 7 }));
+await section('plan', () =>
+  planScale({ sizes: quick ? [1_000, 10_000] : [1_000, 10_000, 100_000], runs: 3 }),
+);
+// Speed 30: a real second of our own overhead (fsyncs, file locks, CPU on a loaded machine) is 30 emulator
+// seconds, small beside renders of 60-180 s; the SDK script only sleeps, so it runs faster, beside the builds.
+await section('makespan', () => makespan({ speed: 30, naiveSpeed: 60 }));
+await section('downloads', () => downloads({ runs: quick ? 2 : 3 }));
+await section('watch', () => watchLatency({ rounds: quick ? 3 : 7 }));
+
+const loadAfter = loadavg();
+const header = ['metric', 'value', 'target', 'verdict'] as const;
+const table = [header as readonly string[], ...rows.map((r) => [r.metric, r.value, r.target, r.verdict])];
+const widths = header.map((_, i) => Math.max(...table.map((line) => line[i]!.length)));
+const line = (cells: readonly string[]): string =>
+  `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+const markdown = [
+  line(table[0]!),
+  `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+  ...table.slice(1).map(line),
+];
+const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
+console.log(`sora-build benchmarks, ${date} UTC, ${machine}`);
+console.log(
+  `load average at the end ${loadAfter.map((l) => l.toFixed(2)).join(' ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+);
+console.log(markdown.join('\n'));
+await writeFile(
+  path.join(REPO, 'bench/results.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), machine, loadAverage: loadAfter, seconds: (Date.now() - started) / 1000, rows, errors }, null, 2)}\n`,
+);
+if (errors.length > 0) {
+  console.error(errors.join('\n'));
+  process.exitCode = 1;
+}
