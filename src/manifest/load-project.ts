@@ -20,6 +20,7 @@ import {
   SIZE_PATTERN,
   VAR_NAME_PATTERN,
 } from './manifest-schema.ts';
+import { AnalysisCache } from './analysis-cache.ts';
 import { ImageStatCache } from './image-stat-cache.ts';
 import { ReferenceImageChecker } from './reference-images.ts';
 import { schemaDiagnostics } from './schema-diagnostics.ts';
@@ -114,17 +115,33 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
   }
 
   let manifest: Manifest | undefined;
-  if (contents !== undefined) {
+  const cacheDir = configLoad.config?.cacheDir;
+  const analysisCache = cacheDir === undefined ? undefined : new AnalysisCache(cacheDir);
+  const cacheKey =
+    contents === undefined || configLoad.providerType === undefined
+      ? undefined
+      : { manifestPath, contents, providerType: configLoad.providerType, root: configLoad.root };
+  const cached = cacheKey === undefined ? undefined : await analysisCache?.lookup(cacheKey, options.env);
+  if (cached !== undefined) {
+    diagnostics.push(...cached.warnings);
+    manifest = {
+      path: manifestPath,
+      lockfilePath: lockfilePathFor(manifestPath),
+      version: 1,
+      shots: cached.shots,
+      envVarsUsed: cached.envVarsUsed,
+    };
+  } else if (contents !== undefined) {
     const file: SourceFile = { path: manifestPath, contents };
+    const manifestDiagnostics: Diagnostic[] = [];
     const parsed = parseYaml(file);
-    diagnostics.push(...parsed.diagnostics);
+    manifestDiagnostics.push(...parsed.diagnostics);
     if (parsed.doc !== undefined) {
       const validate = manifestValidator();
       validate(parsed.value);
       const schema = schemaDiagnostics(validate.errors, parsed.doc, file, SCHEMA_WORDS);
-      diagnostics.push(...schema.diagnostics);
+      manifestDiagnostics.push(...schema.diagnostics);
       // With a config, unchanged reference images are known by their stat data (no re-read, no re-hash).
-      const cacheDir = configLoad.config?.cacheDir;
       const statCache =
         cacheDir === undefined
           ? undefined
@@ -143,7 +160,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
       });
       // Best effort: a read-only cache folder only costs the next run a re-hash.
       await statCache?.save().catch(() => undefined);
-      diagnostics.push(...analysis.diagnostics);
+      manifestDiagnostics.push(...analysis.diagnostics);
       manifest = {
         path: manifestPath,
         lockfilePath: lockfilePathFor(manifestPath),
@@ -151,7 +168,15 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
         shots: analysis.shots,
         envVarsUsed: analysis.envVarsUsed,
       };
+      if (cacheKey !== undefined && manifestDiagnostics.every((d) => d.severity === 'warning')) {
+        await analysisCache?.store(cacheKey, options.env, {
+          shots: analysis.shots,
+          envVarsUsed: analysis.envVarsUsed,
+          warnings: manifestDiagnostics,
+        });
+      }
     }
+    diagnostics.push(...manifestDiagnostics);
   }
 
   diagnostics.sort(compareDiagnostics);

@@ -1,0 +1,243 @@
+/**
+ * A cache of the last clean analysis of each manifest, under `<cacheDir>/analysis/`, so a command run on an
+ * unchanged storyboard skips the YAML parse, the schema check and the semantic analysis (for 10,000 shots
+ * most of `plan`'s time). The same idea as the project-graph caches of Nx or Turborepo.
+ *
+ * An entry is used only when everything the analysis read is provably the same:
+ * - the manifest's bytes, its path, the provider type (capability tables) and the project root, which make
+ *   up the entry's key;
+ * - the value of every `${env:NAME}` the prompts read (kept as a sha256: values never reach the disk);
+ * - every reference image's stat data (size, mtime, ctime, inode), as git's index does; an image touched
+ *   within two seconds of the entry being written is "racily clean" and not trusted.
+ * Only analyses without errors are cached; their warnings are kept and reported again. Anything unreadable
+ * or unexpected is a miss, never an error: the cache can be deleted at any time.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ShotId } from '../core/brand.ts';
+import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.ts';
+import type { ReferenceImage, ShotConfig, ShotField } from './types.ts';
+
+/** Bumped whenever the analysis or this format changes meaning. */
+const FORMAT = 1;
+/** Stat data newer than this before the entry was written is not trusted (coarse mtime granularity). */
+const RACY_MS = 2_000;
+
+export interface AnalysisKeyParts {
+  readonly manifestPath: string;
+  readonly contents: string;
+  readonly providerType: string;
+  readonly root: string;
+}
+
+export interface CachedAnalysis {
+  readonly shots: ReadonlyMap<ShotId, ShotConfig>;
+  readonly envVarsUsed: readonly string[];
+  readonly warnings: readonly Diagnostic[];
+}
+
+type Span = readonly [offset: number, length: number];
+
+interface StoredImage {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+}
+
+interface StoredShot extends Omit<ShotConfig, 'location' | 'fieldLocations' | 'inputReference'> {
+  readonly location: Span;
+  readonly fieldLocations: Readonly<Partial<Record<ShotField, Span>>>;
+  readonly inputReference: (Omit<ReferenceImage, 'location'> & { readonly location: Span }) | null;
+}
+
+interface Entry {
+  readonly format: number;
+  readonly key: string;
+  readonly writtenAt: number;
+  readonly env: Readonly<Record<string, string | null>>;
+  readonly images: readonly StoredImage[];
+  readonly envVarsUsed: readonly string[];
+  readonly warnings: readonly { readonly message: string; readonly span: Span }[];
+  readonly shots: readonly StoredShot[];
+}
+
+export class AnalysisCache {
+  readonly #dir: string;
+
+  constructor(cacheDir: string) {
+    this.#dir = path.join(cacheDir, 'analysis');
+  }
+
+  /** The cached analysis for exactly these inputs, or undefined. */
+  async lookup(
+    parts: AnalysisKeyParts,
+    env: Readonly<Record<string, string | undefined>>,
+  ): Promise<CachedAnalysis | undefined> {
+    let entry: Entry;
+    try {
+      entry = JSON.parse(await readFile(this.#fileFor(parts.manifestPath), 'utf8')) as Entry;
+    } catch {
+      return undefined;
+    }
+    if (entry.format !== FORMAT || entry.key !== keyOf(parts)) return undefined;
+    for (const [name, digest] of Object.entries(entry.env)) {
+      if (digest !== hashValue(env[name])) return undefined;
+    }
+    const fresh = await Promise.all(entry.images.map((image) => unchanged(image, entry.writtenAt)));
+    if (fresh.includes(false)) return undefined;
+
+    const file: SourceFile = { path: parts.manifestPath, contents: parts.contents };
+    const at = (span: Span): Location => ({ file, range: { offset: span[0], length: span[1] } });
+    const shots = new Map<ShotId, ShotConfig>();
+    for (const s of entry.shots) {
+      const fieldLocations: Partial<Record<ShotField, Location>> = {};
+      for (const [field, span] of Object.entries(s.fieldLocations))
+        fieldLocations[field as ShotField] = at(span);
+      shots.set(s.id, {
+        ...s,
+        location: at(s.location),
+        fieldLocations,
+        inputReference:
+          s.inputReference === null
+            ? undefined
+            : { ...s.inputReference, location: at(s.inputReference.location) },
+        remixOf: s.remixOf ?? undefined,
+        extendOf: s.extendOf ?? undefined,
+      });
+    }
+    const warnings: Diagnostic[] = entry.warnings.map((w) => ({
+      severity: 'warning',
+      message: w.message,
+      location: at(w.span),
+    }));
+    return { shots, envVarsUsed: entry.envVarsUsed, warnings };
+  }
+
+  /**
+   * Records a clean analysis (no errors; every warning in the manifest itself, without extra locations).
+   * Best effort: a cache that cannot be written only costs the next run a full analysis.
+   */
+  async store(
+    parts: AnalysisKeyParts,
+    env: Readonly<Record<string, string | undefined>>,
+    analysis: CachedAnalysis,
+  ): Promise<void> {
+    if (
+      analysis.warnings.some(
+        (w) => w.location.file.path !== parts.manifestPath || w.supplementalLocations !== undefined,
+      )
+    )
+      return;
+    const span = (l: Location): Span => [l.range.offset, l.range.length];
+    const images = new Map<string, StoredImage>();
+    const shots: StoredShot[] = [];
+    for (const shot of analysis.shots.values()) {
+      const fieldLocations: Partial<Record<ShotField, Span>> = {};
+      for (const [field, l] of Object.entries(shot.fieldLocations))
+        fieldLocations[field as ShotField] = span(l);
+      const ref = shot.inputReference;
+      if (ref !== undefined && !images.has(ref.path)) {
+        try {
+          const s = await stat(ref.path);
+          images.set(ref.path, {
+            path: ref.path,
+            size: s.size,
+            mtimeMs: s.mtimeMs,
+            ctimeMs: s.ctimeMs,
+            ino: s.ino,
+          });
+        } catch {
+          return;
+        }
+      }
+      shots.push({
+        ...shot,
+        location: span(shot.location),
+        fieldLocations,
+        inputReference: ref === undefined ? null : { ...ref, location: span(ref.location) },
+      });
+    }
+    const entry: Entry = {
+      format: FORMAT,
+      key: keyOf(parts),
+      writtenAt: Date.now(),
+      env: Object.fromEntries(analysis.envVarsUsed.map((name) => [name, hashValue(env[name])])),
+      images: [...images.values()],
+      envVarsUsed: analysis.envVarsUsed,
+      warnings: analysis.warnings.map((w) => ({ message: w.message, span: span(w.location) })),
+      shots,
+    };
+    try {
+      const file = this.#fileFor(parts.manifestPath);
+      await mkdir(this.#dir, { recursive: true });
+      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(tmp, JSON.stringify(entry));
+      await rename(tmp, file);
+    } catch {
+      // best effort
+    }
+  }
+
+  /** One entry per manifest path: a new analysis replaces the old one, so the folder never grows. */
+  #fileFor(manifestPath: string): string {
+    return path.join(this.#dir, `${sha256(manifestPath).slice(0, 32)}.json`);
+  }
+}
+
+function keyOf(parts: AnalysisKeyParts): string {
+  return sha256(
+    [String(FORMAT), codeStamp(), parts.manifestPath, parts.providerType, parts.root, parts.contents].join(
+      '\0',
+    ),
+  );
+}
+
+let stamp: string | undefined;
+/**
+ * The newest modification time of the analyzer's own code (this folder and the config's): an edited
+ * analyzer (a developer's checkout, an upgrade) never reuses an analysis made by another version.
+ */
+function codeStamp(): string {
+  if (stamp !== undefined) return stamp;
+  let newest = 0;
+  for (const dir of ['.', '../config']) {
+    const folder = fileURLToPath(new URL(dir, import.meta.url));
+    try {
+      for (const name of readdirSync(folder))
+        newest = Math.max(newest, statSync(path.join(folder, name)).mtimeMs);
+    } catch {
+      newest = Number.NaN;
+    }
+  }
+  stamp = String(newest);
+  return stamp;
+}
+
+function hashValue(value: string | undefined): string | null {
+  return value === undefined ? null : sha256(value);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+async function unchanged(image: StoredImage, writtenAt: number): Promise<boolean> {
+  try {
+    const s = await stat(image.path);
+    return (
+      s.size === image.size &&
+      s.mtimeMs === image.mtimeMs &&
+      s.ctimeMs === image.ctimeMs &&
+      s.ino === image.ino &&
+      Math.max(s.mtimeMs, s.ctimeMs) < writtenAt - RACY_MS
+    );
+  } catch {
+    return false;
+  }
+}
