@@ -29,15 +29,16 @@ function countSamples(cacheDir: string): number {
 }
 
 let p: EmulatorProject;
-beforeEach(async () => {
-  p = await emulatorProject();
+async function setUp(options: { speed?: number } = {}): Promise<void> {
+  p = await emulatorProject(options);
   await writeFile(
     path.join(p.dir, 'sora.config.yaml'),
     (await readFile(path.join(p.dir, 'sora.config.yaml'), 'utf8')) +
       '    pricing: { sora-2: { usd_per_second: 0.1 } }\n',
   );
   await writeFile(path.join(p.dir, 'storyboard.yaml'), STORYBOARD);
-});
+}
+beforeEach(() => setUp());
 afterEach(() => p.close());
 
 /** `sora-build watch` in-process, with its output readable while it runs and a Ctrl-C of our own. */
@@ -91,6 +92,9 @@ describe('sora-build watch options', () => {
   });
 
   it('a save while a shot renders lets that job finish into the cache and builds the new key', async () => {
+    // A slower clock than the other tests: the render must still be running when the save is noticed.
+    await p.close();
+    await setUp({ speed: 20 });
     const w = startWatch(['--shot', 'harbor', '--reporter', 'plain', '--debounce', '50']);
     await until('the first job', () => w.out.stdout.includes('[harbor] submitted'));
     await writeFile(path.join(p.dir, 'storyboard.yaml'), STORYBOARD.replace('at dawn', 'at dusk'));
