@@ -188,7 +188,9 @@ describe('sora-build build', () => {
   });
 
   it('recovers from 429s when the configured quota is above the service quota, without a lost or doubled job', async () => {
+    // A slow clock, so our own per-request work stays small against the service's minute.
     project = await makeProject({
+      speed: 20,
       emulator: { createsPerMinute: 2 },
       quota: { createsPerMinute: 6, maxInFlight: 6 },
     });
