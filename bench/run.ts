@@ -6,6 +6,8 @@
  *
  * Usage: npm run bench [-- --only noop,plan,makespan,downloads,watch] [--quick]
  */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
@@ -29,6 +31,29 @@ log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
+
+// Measure what a user runs after `npm ci`: the compiled dist/ (the launcher ignores it once any source is
+// newer). In a working tree with edits it is stale, so compile it first, as the `prepare` script does.
+{
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs),
+    );
+  let built = 0;
+  try {
+    built = statSync(path.join(REPO, 'dist/.built')).mtimeMs;
+  } catch {
+    // never built
+  }
+  if (built < newest(path.join(REPO, 'src'))) {
+    log('dist/ is missing or older than src/: compiling it (npm run prepare)');
+    const r = spawnSync('npm', ['run', 'prepare'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) log('compiling dist/ failed: the CLI runs the TypeScript sources directly');
+  }
+}
 
 const rows: Row[] = [];
 const errors: string[] = [];
