@@ -310,20 +310,14 @@ export class BuildEngine {
     const forced = run.force.has(id);
 
     const pinned = lock.get(id);
+    const repin = (entry: LockEntry, sample: Sample | null, source: 'lockfile' | 'action-cache') =>
+      this.#repin(shot, key, entry, sample, source, ctx, input.signal);
     if (!forced && pinned !== undefined && pinned.key === key && store.hasObject(pinned.output)) {
-      const sample = actionCache.samples(key).find((s) => s.output === pinned.output) ?? null;
-      const placed = await this.#place(shot, key, pinned.output, sample, ctx, input.signal);
-      if (placed !== undefined) return this.#fail(id, key, placed, null);
-      emit({
-        type: 'shot-cached',
-        time: clock.now(),
-        shot: id,
-        source: 'lockfile',
-        output: this.#outPath(shot),
-        digest: pinned.output,
-        videoId: pinned.videoId,
-      });
-      return { kind: 'done', entry: pinned, sample, built: false };
+      return repin(
+        pinned,
+        actionCache.samples(key).find((s) => s.output === pinned.output) ?? null,
+        'lockfile',
+      );
     }
     if (!forced && pinned !== undefined && pinned.key === key) {
       // Pinned but not in the local store (a fresh clone, a pruned cache): download it again while the
@@ -342,40 +336,21 @@ export class BuildEngine {
           assets: {},
         };
         await actionCache.addSample(key, sample);
-        const placed = await this.#place(shot, key, pinned.output, sample, ctx, input.signal);
-        if (placed !== undefined) return this.#fail(id, key, placed, null);
-        emit({
-          type: 'shot-cached',
-          time: clock.now(),
-          shot: id,
-          source: 'lockfile',
-          output: this.#outPath(shot),
-          digest: pinned.output,
-          videoId: pinned.videoId,
-        });
-        return { kind: 'done', entry: pinned, sample, built: false };
+        return repin(pinned, sample, 'lockfile');
       }
       if (input.signal.aborted) return { kind: 'interrupted' };
     }
     if (!forced) {
-      const samples = actionCache.samples(key).filter((s) => store.hasObject(s.output));
-      const sample = samples.at(-1);
+      const sample = actionCache
+        .samples(key)
+        .filter((s) => store.hasObject(s.output))
+        .at(-1);
       if (sample !== undefined) {
-        const placed = await this.#place(shot, key, sample.output, sample, ctx, input.signal);
-        if (placed !== undefined) return this.#fail(id, key, placed, null);
         const entry = lockEntryFor(shot.id, keyData, sample);
-        lock.set(id, entry);
-        emit({
-          type: 'shot-cached',
-          time: clock.now(),
-          shot: id,
-          source: 'action-cache',
-          output: this.#outPath(shot),
-          digest: sample.output,
-          videoId: sample.videoId,
-        });
+        const outcome = await repin(entry, sample, 'action-cache');
+        if (outcome.kind === 'done') lock.set(id, entry);
         await this.#recordPrompt(keyData.prompt);
-        return { kind: 'done', entry, sample, built: false };
+        return outcome;
       }
     }
     const remembered = this.#failedKeys.get(key);
@@ -496,6 +471,31 @@ export class BuildEngine {
     const { store } = this.#options;
     if (store.hasObject(sha256Hex(prompt))) return;
     await store.ingest(Readable.from([Buffer.from(prompt, 'utf8')]));
+  }
+
+  /** Puts a shot that needs no generation in place and reports it (`fresh`, restored, or re-pinned). */
+  async #repin(
+    shot: ShotConfig,
+    key: ShotKey,
+    entry: LockEntry,
+    sample: Sample | null,
+    source: 'lockfile' | 'action-cache',
+    ctx: JobContext,
+    signal: AbortSignal,
+  ): Promise<ShotOutcome> {
+    const placed = await this.#place(shot, key, entry.output, sample, ctx, signal);
+    if (placed !== undefined) return this.#fail(shot.id, key, placed, null);
+    const { clock, emit } = this.#options;
+    emit({
+      type: 'shot-cached',
+      time: clock.now(),
+      shot: shot.id,
+      source,
+      output: this.#outPath(shot),
+      digest: entry.output,
+      videoId: entry.videoId,
+    });
+    return { kind: 'done', entry, sample, built: false };
   }
 
   /** Registers a job under its key; on success its sample goes to the action cache whoever is waiting. */
