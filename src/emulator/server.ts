@@ -225,7 +225,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           if (budget <= 0 || res.destroyed) return false;
           const part = chunk.length > budget ? chunk.subarray(0, budget) : chunk;
           budget -= part.length;
-          if (!res.write(part)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          if (!res.write(part)) {
+            // Whichever comes first; the other listener is removed, so a long body does not pile them up.
+            const done = new AbortController();
+            await Promise.race([
+              once(res, 'drain', { signal: done.signal }),
+              once(res, 'close', { signal: done.signal }),
+            ]).finally(() => done.abort());
+          }
           return !res.destroyed;
         };
         let going = (await write(result.bytes)) && (await write(padHeader));
