@@ -855,29 +855,21 @@ function resumedSpec(pending: PendingIntent, manifest: Manifest): JobSpec {
   };
 }
 
+const INTERRUPTED: JobResult = {
+  ok: false,
+  reason: 'interrupted',
+  message: 'interrupted',
+  code: null,
+  videoId: null,
+  retryable: true,
+  hint: null,
+};
+
 /** Waits for `job` unless `signal` aborts first (the job itself goes on). */
 function untilAborted(job: Promise<JobResult>, signal: AbortSignal): Promise<JobResult> {
-  if (signal.aborted)
-    return Promise.resolve({
-      ok: false,
-      reason: 'interrupted',
-      message: 'interrupted',
-      code: null,
-      videoId: null,
-      retryable: true,
-      hint: null,
-    });
+  if (signal.aborted) return Promise.resolve(INTERRUPTED);
   return new Promise((resolve, reject) => {
-    const onAbort = (): void =>
-      resolve({
-        ok: false,
-        reason: 'interrupted',
-        message: 'interrupted',
-        code: null,
-        videoId: null,
-        retryable: true,
-        hint: null,
-      });
+    const onAbort = (): void => resolve(INTERRUPTED);
     signal.addEventListener('abort', onAbort, { once: true });
     job.then(
       (r) => {
