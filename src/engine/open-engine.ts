@@ -13,7 +13,6 @@ import { Failures } from '../cache/failures.ts';
 import { Journal } from '../scheduler/journal.ts';
 import { CreateLedger } from '../scheduler/create-ledger.ts';
 import { DurationEstimates } from '../scheduler/duration-estimates.ts';
-import { createProvider } from '../provider/create-provider.ts';
 import type { VideoProvider } from '../provider/types.ts';
 import { BuildEngine } from './build-engine.ts';
 
@@ -34,10 +33,12 @@ export interface OpenEngineOptions {
 export function openEngine(options: OpenEngineOptions): BuildEngine {
   const { config, clock } = options;
   const durations = DurationEstimates.open(config.cacheDir);
+  // Imported on first use: the SDKs are a large part of start-up, and a build with nothing to generate never
+  // needs them.
   const provider =
     options.provider ??
-    (() =>
-      createProvider({
+    (async () =>
+      (await import('../provider/create-provider.ts')).createProvider({
         config: config.provider,
         env: options.env,
         clock,

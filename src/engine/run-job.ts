@@ -21,7 +21,7 @@ import { nextPollDelay } from '../scheduler/poll-policy.ts';
 import type { PollObservation } from '../scheduler/poll-policy.ts';
 import type { ContentVariant, CreateRequest, RemoteVideo, VideoProvider } from '../provider/types.ts';
 import { ProviderError } from '../provider/types.ts';
-import { isModerationCode } from '../provider/map-provider-error.ts';
+import { isModerationCode } from '../provider/moderation-codes.ts';
 import type { DispatchGate } from './dispatch-gate.ts';
 import type { Intent, Journal } from '../scheduler/journal.ts';
 import { promptSha256, reconcile as reconcileIntent } from '../scheduler/journal.ts';

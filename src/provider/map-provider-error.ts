@@ -8,6 +8,7 @@ import {
 import type { RemoteVideo } from './types.ts';
 import { ProviderError, type ProviderErrorKind } from './types.ts';
 import type { SecretRedactor } from './redact.ts';
+import { isModerationCode } from './moderation-codes.ts';
 
 /** What a mapper needs to know about the call that failed. */
 export interface ErrorContext {
@@ -21,23 +22,7 @@ export interface ErrorContext {
   readonly signal?: AbortSignal | undefined;
 }
 
-/**
- * Error codes meaning "moderation refused this": OpenAI's `moderation_blocked` (input) and `content_filter`
- * (output), Azure's `content_policy_violation` / `ResponsibleAIPolicyViolation`, and Sora 1's
- * `input_moderation` / `output_moderation` failure reasons.
- */
-const MODERATION_CODES = new Set([
-  'moderation_blocked',
-  'content_filter',
-  'content_policy_violation',
-  'responsibleaipolicyviolation',
-  'input_moderation',
-  'output_moderation',
-]);
-
-export function isModerationCode(code: string | null | undefined): boolean {
-  return code !== null && code !== undefined && MODERATION_CODES.has(code.toLowerCase());
-}
+export { isModerationCode };
 
 /**
  * Connection errors that happen before a single byte of the request left this machine: the server cannot
