@@ -172,7 +172,7 @@ export class BuildEngine {
     const options = input.options ?? {};
     const failFast = new AbortController();
     const dispatchSignal = AbortSignal.any([input.signal, failFast.signal]);
-    const lock = new Map(input.lockfile.shots);
+    const lock = new LockEntries(input.lockfile.shots);
     const outcomes = new Map<ShotId, Promise<ShotOutcome>>();
     const force = new Set(options.force ?? []);
     for (const entry of lock.values()) this.#knownVideoIds.add(entry.videoId);
@@ -211,7 +211,8 @@ export class BuildEngine {
     if (targets.length === input.manifest.shots.size) {
       for (const id of [...lock.keys()]) if (!input.manifest.shots.has(id)) lock.delete(id);
     }
-    await this.#writeLock(input.manifest.lockfilePath, lock);
+    // Unchanged entries are the file as read: nothing to serialise or compare (a no-op build stays cheap).
+    if (lock.changed) await this.#writeLock(input.manifest.lockfilePath, lock);
 
     const built: ShotId[] = [];
     const cached: ShotId[] = [];
@@ -272,7 +273,7 @@ export class BuildEngine {
     id: ShotId,
     run: {
       input: BuildInput;
-      lock: Map<ShotId, LockEntry>;
+      lock: LockEntries;
       force: ReadonlySet<ShotId>;
       ctx: JobContext;
       dispatchSignal: AbortSignal;
@@ -853,6 +854,22 @@ function resumedSpec(pending: PendingIntent, manifest: Manifest): JobSpec {
     costUsd: null,
     assets: (shot?.assets ?? []).filter((a): a is 'thumbnail' | 'spritesheet' => a !== 'video'),
   };
+}
+
+/** The lockfile's entries during a build, remembering whether anything was set or removed. */
+class LockEntries extends Map<ShotId, LockEntry> {
+  changed = false;
+
+  override set(id: ShotId, entry: LockEntry): this {
+    if (this.get(id) !== entry) this.changed = true;
+    return super.set(id, entry);
+  }
+
+  override delete(id: ShotId): boolean {
+    const removed = super.delete(id);
+    if (removed) this.changed = true;
+    return removed;
+  }
 }
 
 const INTERRUPTED: JobResult = {
