@@ -6,7 +6,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] },
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -20,7 +20,7 @@ export default tseslint.config(
   },
   {
     // The launcher is plain JavaScript (it must run before any TypeScript is loaded): no type information.
-    files: ['bin/**/*.js'],
+    files: ['bin/**/*.js', 'scripts/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

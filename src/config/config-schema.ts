@@ -40,6 +40,14 @@ export const DEFAULT_PROVIDER_NAME = 'emulator';
 export const DEFAULT_OUT_DIR = 'out';
 export const DEFAULT_CACHE_DIR = '.sora-build';
 export const DEFAULT_MANIFEST = 'storyboard.yaml';
+/** Ajv's options for the config schema, shared by the loader and the precompiled validator. */
+export const CONFIG_AJV_OPTIONS = {
+  allErrors: true,
+  verbose: true,
+  allowUnionTypes: true,
+  strict: true,
+} as const;
+
 /** The name of the config file looked for in the manifest's folder and every folder above it. */
 export const CONFIG_FILE_NAME = 'sora.config.yaml';
 

@@ -9,7 +9,6 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { isMap } from 'yaml';
 import type { ParsedNode } from 'yaml';
@@ -20,6 +19,7 @@ import { entriesOf, parseYaml, rangeOfNode, resolveNode } from '../manifest/yaml
 import type { YamlDocument } from '../manifest/yaml-document.ts';
 import { CAPABILITIES } from './capabilities.ts';
 import {
+  CONFIG_AJV_OPTIONS,
   CONFIG_FILE_NAME,
   configJsonSchema,
   DEFAULT_CACHE_DIR,
@@ -57,10 +57,19 @@ export interface ConfigLoad {
 }
 
 let validateConfig: ValidateFunction | undefined;
-function configValidator(): ValidateFunction {
-  validateConfig ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true }).compile(
-    configJsonSchema(),
-  );
+/**
+ * The config schema's validator: the standalone code `npm run prepare` generated beside the compiled copy of
+ * this file (scripts/precompile-validators.js), else compiled now (running from the TypeScript sources).
+ */
+async function configValidator(): Promise<ValidateFunction> {
+  if (validateConfig !== undefined) return validateConfig;
+  const precompiled = './config-validator.cjs';
+  try {
+    validateConfig = ((await import(precompiled)) as { default: ValidateFunction }).default;
+  } catch {
+    const { Ajv } = await import('ajv');
+    validateConfig = new Ajv(CONFIG_AJV_OPTIONS).compile(configJsonSchema());
+  }
   return validateConfig;
 }
 
@@ -212,7 +221,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ConfigLoad
     };
   }
   const doc = parsed.doc;
-  const validate = configValidator();
+  const validate = await configValidator();
   validate(parsed.value);
   const schema = schemaDiagnostics(validate.errors, doc, file, SCHEMA_WORDS);
   diagnostics.push(...schema.diagnostics);

@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.ts';
 import { compareDiagnostics } from '../core/diagnostic.ts';
@@ -51,7 +50,9 @@ export type LoadedProject =
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
 let validateManifest: ValidateFunction | undefined;
-function manifestValidator(): ValidateFunction {
+/** Compiled on first need: a manifest whose analysis is cached never loads Ajv. */
+async function manifestValidator(): Promise<ValidateFunction> {
+  const { Ajv } = await import('ajv');
   validateManifest ??= new Ajv({
     allErrors: true,
     verbose: true,
@@ -137,7 +138,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
     const parsed = parseYaml(file);
     manifestDiagnostics.push(...parsed.diagnostics);
     if (parsed.doc !== undefined) {
-      const validate = manifestValidator();
+      const validate = await manifestValidator();
       validate(parsed.value);
       const schema = schemaDiagnostics(validate.errors, parsed.doc, file, SCHEMA_WORDS);
       manifestDiagnostics.push(...schema.diagnostics);
