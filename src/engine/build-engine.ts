@@ -301,19 +301,31 @@ export class BuildEngine {
 
     const reference = input.references.get(id) ?? null;
     const relation = shot.remixOf !== undefined ? 'remix_of' : 'extend_of';
-    const keyData = shotKeyData({
-      shot,
-      family: providerFamily(config.provider.type),
-      referenceDigest: reference?.digest ?? null,
-      parent: parent === null ? null : { relation, output: parent.entry.output },
-    });
-    const key = shotKey(keyData);
+    const planned = input.plan.byId.get(id);
+    const parentOutput = parent?.entry.output ?? null;
+    // The plan computed this key already unless the parent's output changed since (it was built in this run).
+    const reuse =
+      planned?.keyData != null &&
+      planned.key !== null &&
+      (planned.keyData.parent?.output ?? null) === parentOutput;
+    const keyData = reuse
+      ? planned.keyData
+      : shotKeyData({
+          shot,
+          family: providerFamily(config.provider.type),
+          referenceDigest: reference?.digest ?? null,
+          parent: parentOutput === null ? null : { relation, output: parentOutput },
+        });
+    const key = reuse ? planned.key : shotKey(keyData);
     const forced = run.force.has(id);
 
     const pinned = lock.get(id);
     const repin = (entry: LockEntry, sample: Sample | null, source: 'lockfile' | 'action-cache') =>
       this.#repin(shot, key, entry, sample, source, ctx, input.signal);
-    if (!forced && pinned !== undefined && pinned.key === key && store.hasObject(pinned.output)) {
+    // A shot the plan found fresh had its object checked there; materialising checks it again anyway.
+    const present = (digest: Sha256): boolean =>
+      (planned?.state === 'fresh' && planned.lockEntry?.output === digest) || store.hasObject(digest);
+    if (!forced && pinned !== undefined && pinned.key === key && present(pinned.output)) {
       return repin(
         pinned,
         actionCache.samples(key).find((s) => s.output === pinned.output) ?? null,
