@@ -3,8 +3,6 @@
  * parsing with a uniform error, project loading that prints diagnostics, the process clock, a yes/no
  * question, and plain text tables. Printing lives here because only `cli/` prints.
  */
-import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import type { CliContext } from './context.ts';
@@ -30,41 +28,8 @@ import { createReporter } from '../reporter/create-reporter.ts';
 import { REPORTER_KINDS } from '../reporter/reporter.ts';
 import type { Reporter, ReporterKind } from '../reporter/reporter.ts';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-/**
- * `parseArgs` in strict mode plus `--help`; on a mistake prints `sora-build NAME: problem` and the help to
- * stderr. Returns the exit code to use instead of the parsed values when the command should stop.
- */
-export function parseCommandArgs<O extends Options>(
-  ctx: CliContext,
-  name: string,
-  args: string[],
-  options: O,
-  help: string,
-):
-  | {
-      values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>['values'];
-      positionals: string[];
-    }
-  | number {
-  try {
-    const parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
-    });
-    if ((parsed.values as { help?: boolean }).help === true) {
-      ctx.stdout.write(help);
-      return ExitCode.Ok;
-    }
-    return { values: parsed.values as never, positionals: parsed.positionals };
-  } catch (error) {
-    ctx.stderr.write(`sora-build ${name}: ${(error as Error).message}\n\n${help}`);
-    return ExitCode.Usage;
-  }
-}
+// Argument parsing lives in args.ts, which loads nothing heavy (validate and plan use it directly).
+export { parseCommandArgs, parseUsd } from './args.ts';
 
 /** The process clock: `SORA_BUILD_CLOCK=scaled:<speed>[:<epoch>]` (tests, benchmarks), else the system clock. */
 export function cliClock(ctx: CliContext): Clock {

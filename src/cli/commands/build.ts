@@ -4,7 +4,7 @@
  */
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { cliClock, confirm, loadPlanOrReport, parseCommandArgs, shownPath } from '../everyday.ts';
+import { cliClock, confirm, loadPlanOrReport, parseCommandArgs, parseUsd, shownPath } from '../everyday.ts';
 import type { ShotId } from '../../core/brand.ts';
 import type { BuildEvent } from '../../core/events.ts';
 import { eventLocation } from '../../core/events.ts';
@@ -75,8 +75,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   let maxCost: number | undefined;
   if (values['max-cost'] !== undefined) {
-    maxCost = Number(values['max-cost'].replace(/^\$/, ''));
-    if (!Number.isFinite(maxCost) || maxCost < 0) {
+    maxCost = parseUsd(values['max-cost']);
+    if (maxCost === undefined) {
       ctx.stderr.write(
         `sora-build build: expected --max-cost to be an amount in USD such as 5 or 12.50, got '${values['max-cost']}'\n`,
       );

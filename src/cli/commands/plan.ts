@@ -5,7 +5,6 @@
  * a secret. Same planner as `build` (`computePlan`), so the two can never disagree.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Diagnostic } from '../../core/diagnostic.ts';
 import { formatDiagnostic } from '../../manifest/format-diagnostic.ts';
 import { loadProject } from '../../manifest/load-project.ts';
@@ -16,6 +15,7 @@ import type { PlannedShot } from '../../plan/plan-types.ts';
 import { describeReason } from '../../plan/plan-types.ts';
 import { unreachable } from '../../core/unreachable.ts';
 import type { CliContext } from '../context.ts';
+import { parseCommandArgs } from '../args.ts';
 import { ExitCode } from '../exit-codes.ts';
 
 const HELP = `Usage: sora-build plan [MANIFEST] [--shot ID]... [--json] [--config PATH] [--provider NAME]
@@ -32,27 +32,19 @@ estimated cost from the provider's pricing and the estimated wall time under its
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        shot: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        config: { type: 'string' },
-        provider: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    ctx.stderr.write(`sora-build plan: ${(error as Error).message}\n\n${HELP}`);
-    return ExitCode.Usage;
-  }
-  if (parsed.values.help === true) {
-    ctx.stdout.write(HELP);
-    return ExitCode.Ok;
-  }
+  const parsed = parseCommandArgs(
+    ctx,
+    'plan',
+    args,
+    {
+      shot: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      config: { type: 'string' },
+      provider: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length > 1) {
     ctx.stderr.write(
       `sora-build plan: expected at most one MANIFEST, but found ${parsed.positionals.length}\n\n${HELP}`,

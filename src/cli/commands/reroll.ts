@@ -35,6 +35,7 @@ import {
   parseCommandArgs,
   printDiagnostics,
   shownPath,
+  parseUsd,
 } from '../everyday.ts';
 import type { PlannedProject } from '../everyday.ts';
 import path from 'node:path';
@@ -85,8 +86,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   let maxCost: number | undefined;
   if (values['max-cost'] !== undefined) {
-    maxCost = Number(values['max-cost']);
-    if (!Number.isFinite(maxCost) || maxCost < 0)
+    maxCost = parseUsd(values['max-cost']);
+    if (maxCost === undefined)
       return usage(`expected --max-cost to be an amount in USD, got ${values['max-cost']}`);
   }
 

@@ -4,13 +4,13 @@
  * Warnings are printed but do not fail. No network access, no secrets needed.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Diagnostic } from '../../core/diagnostic.ts';
 import { compareDiagnostics } from '../../core/diagnostic.ts';
 import { buildGraph } from '../../graph/build-graph.ts';
 import { formatDiagnostic } from '../../manifest/format-diagnostic.ts';
 import { loadProject } from '../../manifest/load-project.ts';
 import type { CliContext } from '../context.ts';
+import { parseCommandArgs } from '../args.ts';
 import { ExitCode } from '../exit-codes.ts';
 
 const HELP = `Usage: sora-build validate [MANIFEST] [--config PATH] [--provider NAME]
@@ -27,25 +27,17 @@ Exits 0 when there is no error (warnings are printed but allowed), 2 otherwise.
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        provider: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    ctx.stderr.write(`sora-build validate: ${(error as Error).message}\n\n${HELP}`);
-    return ExitCode.Usage;
-  }
-  if (parsed.values.help === true) {
-    ctx.stdout.write(HELP);
-    return ExitCode.Ok;
-  }
+  const parsed = parseCommandArgs(
+    ctx,
+    'validate',
+    args,
+    {
+      config: { type: 'string' },
+      provider: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length > 1) {
     ctx.stderr.write(
       `sora-build validate: expected at most one MANIFEST, but found ${parsed.positionals.length}\n\n${HELP}`,

@@ -13,7 +13,7 @@
 import path from 'node:path';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { EngineHost, parseCommandArgs, printDiagnostics } from '../everyday.ts';
+import { EngineHost, parseCommandArgs, parseUsd, printDiagnostics } from '../everyday.ts';
 import { REPORTER_KINDS } from '../../reporter/reporter.ts';
 import type { ProjectConfig } from '../../config/types.ts';
 import { loadProject } from '../../manifest/load-project.ts';
@@ -76,8 +76,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   let maxCost: number | undefined;
   if (values['max-cost'] !== undefined) {
-    maxCost = Number(values['max-cost'].replace(/^\$/, ''));
-    if (!Number.isFinite(maxCost) || maxCost < 0) {
+    maxCost = parseUsd(values['max-cost']);
+    if (maxCost === undefined) {
       ctx.stderr.write(
         `sora-build watch: expected --max-cost to be an amount in USD, got '${values['max-cost']}'\n`,
       );
