@@ -4,6 +4,11 @@
 // stripping of ~100 files at every start); that copy is used only while it is newer than every source file,
 // so an edited source is never shadowed by a stale build.
 import { readdirSync, statSync } from 'node:fs';
+import module from 'node:module';
+
+// V8's compiled code for our modules and their dependencies is kept on disk (in the OS temp folder, or
+// NODE_COMPILE_CACHE), so later runs skip most of the parsing and compiling at start-up.
+module.enableCompileCache?.();
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {

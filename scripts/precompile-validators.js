@@ -1,7 +1,7 @@
 // Run by `npm run prepare` after tsc: writes the config schema's Ajv validator as standalone code next to
 // the compiled loader, so a command does not import Ajv and compile the schema at every start (about 0.1 s).
 // It is CommonJS (dist/config/config-validator.cjs) because Ajv's generated code `require`s its runtime
-// helpers. dist/config/load-config.js falls back to compiling when the file is absent (running from the
+// helpers. dist/config/parse-config.js falls back to compiling when the file is absent (running from the
 // TypeScript sources).
 import { writeFileSync } from 'node:fs';
 import { Ajv } from 'ajv';

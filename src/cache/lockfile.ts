@@ -36,13 +36,12 @@
  * boolean; ids are quoted only when a plain YAML scalar would not read back as the same string.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, parseDocument } from 'yaml';
-import type { Node, YAMLMap } from 'yaml';
+import type { Node } from 'yaml';
 import type { ShotId } from '../core/brand.ts';
 import { asSha256, asShotId, asShotKey, asVideoId } from '../core/brand.ts';
-import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.ts';
+import type { Diagnostic } from '../core/diagnostic.ts';
 import type { Result } from '../core/result.ts';
-import { fail, ok } from '../core/result.ts';
+import { ok } from '../core/result.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
 import { atomicWrite } from './atomic-write.ts';
 import type { LockEntry, Lockfile } from './types.ts';
@@ -102,7 +101,7 @@ function yamlKey(id: string): string {
 }
 
 /**
- * Reads and checks a lockfile. A missing file is an empty lockfile (a project that never built). Anything
+ * Reads and checks a lockfile (`parseLockfile` in lockfile-yaml.ts says how). A missing file is an empty lockfile (a project that never built). Anything
  * else that is not a lockfile this version wrote (bad YAML, merge conflict markers, a wrong field) is a
  * diagnostic with its position, all of them at once.
  */
@@ -114,115 +113,23 @@ export async function readLockfile(path: string): Promise<Result<Lockfile, Diagn
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ok(EMPTY_LOCKFILE);
     throw error;
   }
-  return parseLockfile({ path, contents });
-}
-
-/** Parses lockfile text (see `readLockfile`). */
-export function parseLockfile(file: SourceFile): Result<Lockfile, Diagnostic[]> {
-  const canonical = parseCanonical(file.contents);
+  const canonical = parseCanonical(contents);
   if (canonical !== undefined) return ok(canonical);
-  const problems: Diagnostic[] = [];
-  const at = (node: Node | null | undefined): Location => {
-    const r = node?.range;
-    return { file, range: r ? { offset: r[0], length: Math.max(0, r[1] - r[0]) } : { offset: 0, length: 0 } };
-  };
-  const error = (message: string, location: Location): void => {
-    problems.push({ severity: 'error', message, location });
-  };
-
-  const conflict = /^(<{7}|={7}|>{7})(?: |$)/m.exec(file.contents);
-  if (conflict !== null) {
-    error(
-      'The lockfile has unresolved merge conflict markers. For each conflicting shot keep one side ' +
-        "(or delete the shot's entry and run `sora-build build` to pin it again).",
-      { file, range: { offset: conflict.index, length: 7 } },
-    );
-    return fail(problems);
-  }
-
-  const doc = parseDocument(file.contents, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      error(`Invalid lockfile YAML: ${e.message}`, {
-        file,
-        range: { offset: e.pos[0], length: e.pos[1] - e.pos[0] },
-      });
-    }
-    return fail(problems);
-  }
-  const root = doc.contents;
-  if (!isMap(root)) {
-    error('Expected the lockfile to be a mapping with `version: 1` and `shots:`.', at(root));
-    return fail(problems);
-  }
-  const version = root.get('version', true) as Node | undefined;
-  const versionValue: unknown = isScalar(version) ? version.value : version?.toJSON();
-  if (versionValue !== 1) {
-    error(
-      `Expected \`version: 1\`, but found ${version === undefined ? 'none' : JSON.stringify(versionValue)}: ` +
-        'this lockfile was written by another version of sora-build.',
-      at(version ?? root),
-    );
-  }
-  for (const pair of root.items) {
-    const name = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (name !== 'version' && name !== 'shots') error(`Unknown lockfile field \`${name}\`.`, at(pair.key));
-  }
-  const shots = new Map<ShotId, LockEntry>();
-  const shotsNode = root.get('shots', true) as Node | undefined;
-  if (!isMap(shotsNode)) {
-    error('Expected `shots:` to be a mapping from shot id to entry.', at(shotsNode ?? root));
-  } else {
-    for (const pair of shotsNode.items) {
-      const id = isScalar(pair.key) ? pair.key.value : undefined;
-      if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(id)) {
-        error(`Expected a shot id, but found ${JSON.stringify(id ?? null)}.`, at(pair.key as Node));
-        continue;
-      }
-      if (!isMap(pair.value)) {
-        error(
-          `Expected the entry of shot \`${id}\` to be a mapping.`,
-          at((pair.value as Node | null) ?? (pair.key as Node)),
-        );
-        continue;
-      }
-      const report = (m: string, node: Node | undefined): void => error(m, at(node ?? (pair.value as Node)));
-      const entry = checkEntry(
-        asShotId(id),
-        collectFields(asShotId(id), pair.value, report),
-        pair.value,
-        report,
-      );
-      if (entry !== undefined) shots.set(asShotId(id), entry);
-    }
-  }
-  return problems.length > 0 ? fail(problems) : ok({ version: 1, shots });
+  // Anything else (a hand edit, a merge conflict) goes to the YAML reader, loaded only then.
+  const { parseLockfile } = await import('./lockfile-yaml.ts');
+  return parseLockfile({ path, contents });
 }
 
 const SHA = /^[0-9a-f]{64}$/;
 const FAMILIES: readonly ProviderFamily[] = ['openai-videos', 'azure-sora1', 'emulator'];
 
 /** The fields of one entry as read, each with the node to blame (undefined on the fast path). */
-type FieldValues = Map<string, { readonly value: unknown; readonly node: Node | undefined }>;
+export type FieldValues = Map<string, { readonly value: unknown; readonly node: Node | undefined }>;
 
-function collectFields(id: ShotId, map: YAMLMap, error: (message: string, node: Node) => void): FieldValues {
-  const values: FieldValues = new Map();
-  for (const pair of map.items) {
-    const name = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (!KNOWN_FIELDS.has(name)) {
-      error(`Unknown field \`${name}\` in the entry of shot \`${id}\`.`, pair.key as Node);
-      continue;
-    }
-    const node = (pair.value as Node | null) ?? (pair.key as Node);
-    values.set(name, { value: isScalar(pair.value) ? pair.value.value : pair.value, node });
-  }
-  return values;
-}
-
-const KNOWN_FIELDS = new Set<string>(FIELDS.map(([, name]) => name));
+export const KNOWN_FIELDS = new Set<string>(FIELDS.map(([, name]) => name));
 
 /** Checks and converts one entry; every problem goes to `error` (with the entry's node for a missing field). */
-function checkEntry(
+export function checkEntry(
   id: ShotId,
   values: FieldValues,
   entryNode: Node | undefined,
@@ -294,12 +201,14 @@ function checkEntry(
 
 /**
  * The fast path: a line-by-line reader of exactly what `serializeLockfile` writes (the everyday case, a
- * lockfile this tool wrote), about a hundred times faster than a YAML parser that tracks positions; it
- * matters for a 10k-shot lockfile. It returns undefined at the first thing it does not expect (a
- * hand edit, a YAML flow style, an error), and the caller falls back to the full YAML parser, which
- * also produces the positioned diagnostics.
+ * lockfile this tool wrote): the header, then per shot its id line and the thirteen fields in `FIELDS`
+ * order, each value in the one form the serializer gives it. It is about a thousand times faster than a YAML
+ * parser that tracks positions (1,000 shots: a few ms), which matters because every build reads the whole
+ * lockfile. It returns undefined at the first thing it does not expect (a hand edit, another order, a YAML
+ * flow style, a wrong value), and the caller falls back to the full YAML reader (lockfile-yaml.ts), which
+ * accepts any YAML and gives the positioned diagnostics.
  */
-function parseCanonical(contents: string): Lockfile | undefined {
+export function parseCanonical(contents: string): Lockfile | undefined {
   const lines = contents.split('\n');
   let i = 0;
   const skip = (): void => {
@@ -315,10 +224,6 @@ function parseCanonical(contents: string): Lockfile | undefined {
     return i === lines.length ? { version: 1, shots } : undefined;
   }
   if (header !== 'shots:') return undefined;
-  let bad = false;
-  const flag = (): void => {
-    bad = true;
-  };
   while (i < lines.length) {
     skip();
     if (i === lines.length) break;
@@ -336,37 +241,109 @@ function parseCanonical(contents: string): Lockfile | undefined {
       // A plain key YAML would read as something else (`null`, `1e5`) is not ours: let the parser decide.
       if (yamlKey(id) !== id) return undefined;
     }
-    if (!/^[a-z0-9][a-z0-9._-]*$/.test(id) || shots.has(asShotId(id))) return undefined;
-    const values: FieldValues = new Map();
-    // indexOf and slice rather than a regex per line: this loop runs 14 times per shot.
-    for (; i < lines.length && lines[i]!.startsWith('    '); i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(': ', 4);
-      const name = colon < 0 ? '' : line.slice(4, colon);
-      if (!KNOWN_FIELDS.has(name) || values.has(name)) return undefined;
-      const raw = line.slice(colon + 2);
-      let value: unknown;
-      if (raw === 'null') value = null;
-      else if (raw.charCodeAt(0) !== 34 /* " */) {
-        if (!/^(?:0|[1-9][0-9]{0,15})$/.test(raw)) return undefined;
-        value = Number(raw);
-      } else if (raw.indexOf('\\') < 0 && raw.indexOf('"', 1) === raw.length - 1) {
-        value = raw.slice(1, -1); // no escape inside: the string is what is between the quotes
-      } else {
-        try {
-          value = JSON.parse(raw) as unknown;
-        } catch {
-          return undefined;
-        }
-        if (typeof value !== 'string') return undefined;
-      }
-      values.set(name, { value, node: undefined });
-    }
-    const entry = checkEntry(asShotId(id), values, undefined, flag);
-    if (bad || entry === undefined) return undefined;
-    shots.set(asShotId(id), entry);
+    if (!SHOT_ID.test(id) || shots.has(asShotId(id)) || i + FIELDS.length > lines.length) return undefined;
+    // `FIELDS` order; each reader returns undefined for anything but the serializer's form of a valid value.
+    const value = (name: string): string | undefined => {
+      const line = lines[i++]!;
+      const prefix = `    ${name}: `;
+      return line.startsWith(prefix) ? line.slice(prefix.length) : undefined;
+    };
+    const key = sha(value('key'));
+    const output = sha(value('output'));
+    const bytes = count(value('bytes'));
+    const videoId = text(value('video_id'));
+    const model = text(value('model'));
+    const size = text(value('size'));
+    const seconds = count(value('seconds'));
+    const family = text(value('family'));
+    const keyFormat = count(value('key_format'));
+    const promptSha256 = sha(value('prompt_sha256'));
+    const referenceRaw = value('reference_sha256');
+    const relationRaw = value('parent_relation');
+    const parentRaw = value('parent_output');
+    const referenceSha256 = referenceRaw === 'null' ? null : sha(referenceRaw);
+    const parentRelation =
+      relationRaw === 'null'
+        ? null
+        : relationRaw === '"remix_of"'
+          ? 'remix_of'
+          : relationRaw === '"extend_of"'
+            ? 'extend_of'
+            : undefined;
+    const parentOutput = parentRaw === 'null' ? null : sha(parentRaw);
+    if (
+      key === undefined ||
+      output === undefined ||
+      bytes === undefined ||
+      videoId === undefined ||
+      videoId === '' ||
+      model === undefined ||
+      model === '' ||
+      size === undefined ||
+      !SIZE.test(size) ||
+      seconds === undefined ||
+      seconds === 0 ||
+      !FAMILIES.includes(family as ProviderFamily) ||
+      keyFormat === undefined ||
+      keyFormat === 0 ||
+      promptSha256 === undefined ||
+      referenceSha256 === undefined ||
+      parentRelation === undefined ||
+      parentOutput === undefined
+    )
+      return undefined;
+    // The next line ends the entry: a blank line, or the end of the file.
+    if (i < lines.length && lines[i] !== '') return undefined;
+    shots.set(asShotId(id), {
+      shot: asShotId(id),
+      key: asShotKey(key),
+      output: asSha256(output),
+      bytes,
+      videoId: asVideoId(videoId),
+      model,
+      size,
+      seconds,
+      family: family as ProviderFamily,
+      keyFormat,
+      promptSha256: asSha256(promptSha256),
+      referenceSha256: referenceSha256 === null ? null : asSha256(referenceSha256),
+      parentRelation,
+      parentOutput: parentOutput === null ? null : asSha256(parentOutput),
+    });
   }
   return { version: 1, shots };
+}
+
+const SHOT_ID = /^[a-z0-9][a-z0-9._-]*$/;
+const SIZE = /^[1-9][0-9]*x[1-9][0-9]*$/;
+const QUOTED_SHA = /^"[0-9a-f]{64}"$/;
+const COUNT = /^(?:0|[1-9][0-9]{0,15})$/;
+
+/** `"<64 lowercase hex>"` -> the digest. */
+function sha(raw: string | undefined): string | undefined {
+  return raw !== undefined && raw.length === 66 && QUOTED_SHA.test(raw) ? raw.slice(1, -1) : undefined;
+}
+
+/** A non-negative safe integer written in decimal without leading zeros. */
+function count(raw: string | undefined): number | undefined {
+  if (raw === undefined || !COUNT.test(raw)) return undefined;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** A JSON-quoted string (what the serializer writes for every string). */
+function text(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.charCodeAt(0) !== 34 /* " */ || raw.length < 2) return undefined;
+  if (raw.indexOf('\\') < 0) {
+    // No escape: the string is what is between the quotes, if the only other quote is the last character.
+    return raw.indexOf('"', 1) === raw.length - 1 ? raw.slice(1, -1) : undefined;
+  }
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -127,6 +127,7 @@ type ShotOutcome =
   | {
       readonly kind: 'done';
       readonly entry: LockEntry;
+      /** Null when not needed (a repin without extra assets): `#sampleOf(entry)` finds it. */
       readonly sample: Sample | null;
       readonly built: boolean;
     }
@@ -269,6 +270,11 @@ export class BuildEngine {
     if (this.#provider !== undefined) await (await this.#provider.catch(() => undefined))?.close();
   }
 
+  /** The action-cache sample behind a lock entry, if the cache still has it. */
+  #sampleOf(entry: LockEntry): Sample | null {
+    return this.#options.actionCache.samples(entry.key).find((s) => s.output === entry.output) ?? null;
+  }
+
   async #processShot(
     id: ShotId,
     run: {
@@ -326,11 +332,10 @@ export class BuildEngine {
     const present = (digest: Sha256): boolean =>
       (planned?.state === 'fresh' && planned.lockEntry?.output === digest) || store.hasObject(digest);
     if (!forced && pinned !== undefined && pinned.key === key && present(pinned.output)) {
-      return repin(
-        pinned,
-        actionCache.samples(key).find((s) => s.output === pinned.output) ?? null,
-        'lockfile',
-      );
+      // The sample matters only for extra assets (a thumbnail it lists); a child that must be generated
+      // looks its parent's up when it needs the expiry (`#parentSample`). A no-op build reads no sample.
+      const needsSample = shot.assets.some((a) => a !== 'video');
+      return repin(pinned, needsSample ? this.#sampleOf(pinned) : null, 'lockfile');
     }
     if (!forced && pinned !== undefined && pinned.key === key) {
       // Pinned but not in the local store (a fresh clone, a pruned cache): download it again while the
@@ -385,7 +390,7 @@ export class BuildEngine {
     }
 
     if (parent !== null) {
-      const expiresAt = parent.sample?.expiresAt ?? null;
+      const expiresAt = (parent.sample ?? this.#sampleOf(parent.entry))?.expiresAt ?? null;
       if (expiresAt !== null && expiresAt <= clock.now()) {
         return this.#fail(
           id,

@@ -203,7 +203,7 @@ let stamp: string | undefined;
  * The newest modification time of the analyzer's own code (this folder and the config's): an edited
  * analyzer (a developer's checkout, an upgrade) never reuses an analysis made by another version.
  */
-function codeStamp(): string {
+export function codeStamp(): string {
   if (stamp !== undefined) return stamp;
   let newest = 0;
   for (const dir of ['.', '../config']) {

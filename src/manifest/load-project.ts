@@ -11,7 +11,6 @@ import { compareDiagnostics } from '../core/diagnostic.ts';
 import { CONFIG_FILE_NAME, DEFAULT_MANIFEST } from '../config/config-schema.ts';
 import { commandLineLocation, loadConfig } from '../config/load-config.ts';
 import type { ProjectConfig } from '../config/types.ts';
-import { analyzeManifest } from './analyze-manifest.ts';
 import {
   manifestJsonSchema,
   SECONDS_STRING_PATTERN,
@@ -22,9 +21,7 @@ import {
 import { AnalysisCache } from './analysis-cache.ts';
 import { ImageStatCache } from './image-stat-cache.ts';
 import { ReferenceImageChecker } from './reference-images.ts';
-import { schemaDiagnostics } from './schema-diagnostics.ts';
 import type { Manifest } from './types.ts';
-import { parseYaml } from './yaml-document.ts';
 
 export interface LoadProjectOptions {
   /** Relative paths are resolved against it; without a manifest path, the config is looked for from here. */
@@ -135,6 +132,12 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
   } else if (contents !== undefined) {
     const file: SourceFile = { path: manifestPath, contents };
     const manifestDiagnostics: Diagnostic[] = [];
+    // Loaded only on a miss: an unchanged project never loads the YAML parser (see config-memo.ts).
+    const [{ parseYaml }, { analyzeManifest }, { schemaDiagnostics }] = await Promise.all([
+      import('./yaml-document.ts'),
+      import('./analyze-manifest.ts'),
+      import('./schema-diagnostics.ts'),
+    ]);
     const parsed = parseYaml(file);
     manifestDiagnostics.push(...parsed.diagnostics);
     if (parsed.doc !== undefined) {

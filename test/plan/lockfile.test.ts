@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseLockfile, readLockfile, serializeLockfile, writeLockfile } from '../../src/cache/lockfile.ts';
+import { parseCanonical, readLockfile, serializeLockfile, writeLockfile } from '../../src/cache/lockfile.ts';
+import { parseLockfile } from '../../src/cache/lockfile-yaml.ts';
 import type { LockEntry, Lockfile } from '../../src/cache/types.ts';
 import { asShotId, asShotKey, asVideoId } from '../../src/core/brand.ts';
 
@@ -214,5 +215,40 @@ describe('readLockfile / writeLockfile', () => {
     ]);
     const bad = parseLockfile({ path: '/p/x.lock', contents: 'version: 1\nshots: [\n' });
     expect(!bad.ok && bad.error[0]!.message.startsWith('Invalid lockfile YAML: ')).toBe(true);
+  });
+});
+
+describe('the fast reader (parseCanonical)', () => {
+  const lock = lockOf(
+    entry('a', { model: 'we"ird \\ model', videoId: asVideoId('video_1') }),
+    entry('b', { parentRelation: 'extend_of', parentOutput: digestOf('out-a') }),
+    entry('null', { parentRelation: 'remix_of', parentOutput: digestOf('out-b') }),
+  );
+  const text = serializeLockfile(lock);
+
+  it('reads what the serializer writes exactly as the YAML reader does', () => {
+    expect(parseCanonical(text)).toEqual(lock);
+    expect(parseLockfile({ path: '/p/x.lock', contents: text })).toEqual({ ok: true, value: lock });
+  });
+
+  it.each([
+    ['two fields swapped', (t: string) => t.replace(/( {4}key: .*\n)( {4}output: .*\n)/, '$2$1')],
+    ['a field missing', (t: string) => t.replace(/ {4}model: .*\n/, '')],
+    ['an unknown field', (t: string) => t.replace(/( {4}key: .*\n)/, '$1    colour: "red"\n')],
+    ['a negative count', (t: string) => t.replace('    seconds: 8', '    seconds: -8')],
+    ['a zero length', (t: string) => t.replace('    seconds: 8', '    seconds: 0')],
+    ['an unknown family', (t: string) => t.replace('"openai-videos"', '"sora"')],
+    ['a bad size', (t: string) => t.replace('"1280x720"', '"big"')],
+    [
+      'an upper-case digest',
+      (t: string) => t.replace(/key: "([0-9a-f]{64})"/, (_m, h: string) => `key: "${h.toUpperCase()}"`),
+    ],
+    ['a plain scalar', (t: string) => t.replace('"openai-videos"', 'openai-videos')],
+    ['a trailing comment', (t: string) => t.replace('    bytes: 1234', '    bytes: 1234 # size')],
+    ['an empty video id', (t: string) => t.replace('"video_1"', '""')],
+  ])('leaves %s to the YAML reader', (_name, edit) => {
+    const edited = edit(text);
+    expect(edited).not.toBe(text);
+    expect(parseCanonical(edited)).toBeUndefined();
   });
 });

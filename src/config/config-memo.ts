@@ -1,0 +1,184 @@
+/**
+ * A memo of the last clean reading of `sora.config.yaml`, so that a command on an unchanged project neither
+ * parses the config again nor loads the YAML parser and the schema validator at all (about 50 ms of the
+ * start-up of every `build`, `plan` and `status`). Like the manifest's analysis cache (analysis-cache.ts),
+ * it is used only when everything the reading depended on is provably the same: the config's bytes and path,
+ * `--provider`, the current folder (the default manifest is relative to it) and the reader's own code.
+ *
+ * It lives in the default cache folder, `<config folder>/.sora-build/config-memo.json`, because the cache
+ * folder is itself a setting of the config: a config that moves `cache_dir` elsewhere is simply not memoised.
+ * Only readings without any problem are kept. The config names providers, never secrets. Anything unreadable
+ * or unexpected is a miss, never an error: the file can be deleted at any time.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Location, SourceFile } from '../core/diagnostic.ts';
+import { codeStamp } from '../manifest/analysis-cache.ts';
+import { DEFAULT_CACHE_DIR } from './config-schema.ts';
+import type { ConfigLoad } from './load-config.ts';
+import { BUILTIN_LOCATION } from './load-config.ts';
+import type { ProviderConfig, ProviderType } from './types.ts';
+
+/** Bumped whenever the reading or this format changes meaning. */
+const FORMAT = 1;
+const FILE_NAME = 'config-memo.json';
+
+export interface ConfigMemoParts {
+  readonly configFile: string;
+  readonly contents: string;
+  readonly cwd: string;
+  readonly provider: string | undefined;
+}
+
+type Span = readonly [offset: number, length: number];
+
+interface StoredProvider {
+  readonly name: string;
+  readonly type: ProviderType;
+  readonly baseUrl: string | null;
+  readonly auth: ProviderConfig['auth'];
+  readonly deployments: ProviderConfig['deployments'];
+  readonly quota: ProviderConfig['quota'];
+  readonly pricing: ProviderConfig['pricing'];
+  readonly renderSecondsPerSecond: number | null;
+  /** In the config file, or null for the built-in emulator. */
+  readonly location: Span | null;
+}
+
+interface Entry {
+  readonly format: number;
+  readonly key: string;
+  readonly providers: readonly StoredProvider[];
+  readonly chosen: string;
+  readonly outDir: string;
+  readonly cacheDir: string;
+  readonly manifest: string;
+  /** The config's own `manifest:` entry (absolute), or null. */
+  readonly manifestEntry: string | null;
+}
+
+function memoPath(root: string): string {
+  return path.join(root, DEFAULT_CACHE_DIR, FILE_NAME);
+}
+
+function keyOf(parts: ConfigMemoParts): string {
+  const fields = [
+    String(FORMAT),
+    codeStamp(),
+    parts.configFile,
+    parts.cwd,
+    parts.provider === undefined ? '\u0001' : `=${parts.provider}`,
+    parts.contents,
+  ];
+  return createHash('sha256').update(fields.join('\0')).digest('hex');
+}
+
+/** What `loadConfig` returned for exactly these inputs last time, or undefined. */
+export async function lookupConfigMemo(
+  parts: ConfigMemoParts,
+  root: string,
+  rootDescription: string,
+): Promise<ConfigLoad | undefined> {
+  let entry: Entry;
+  try {
+    entry = JSON.parse(await readFile(memoPath(root), 'utf8')) as Entry;
+  } catch {
+    return undefined;
+  }
+  if (entry.format !== FORMAT || entry.key !== keyOf(parts) || !Array.isArray(entry.providers))
+    return undefined;
+  const file: SourceFile = { path: parts.configFile, contents: parts.contents };
+  const providers = new Map<string, ProviderConfig>();
+  const stored: readonly StoredProvider[] = Array.isArray(entry.providers) ? entry.providers : [];
+  for (const p of stored) {
+    const location: Location =
+      p.location === null
+        ? BUILTIN_LOCATION
+        : { file, range: { offset: p.location[0], length: p.location[1] } };
+    providers.set(p.name, {
+      name: p.name,
+      type: p.type,
+      baseUrl: p.baseUrl ?? undefined,
+      auth: p.auth,
+      deployments: p.deployments,
+      quota: p.quota,
+      pricing: p.pricing,
+      renderSecondsPerSecond: p.renderSecondsPerSecond ?? undefined,
+      location,
+    });
+  }
+  const chosen = providers.get(entry.chosen);
+  if (chosen === undefined) return undefined;
+  return {
+    config: {
+      path: parts.configFile,
+      root,
+      provider: chosen,
+      providers,
+      outDir: entry.outDir,
+      cacheDir: entry.cacheDir,
+      manifest: entry.manifest,
+    },
+    root,
+    rootDescription,
+    providerType: chosen.type,
+    manifest: entry.manifestEntry ?? undefined,
+    diagnostics: [],
+  };
+}
+
+/**
+ * Records a clean reading (no problem at all, the cache in its default folder, every number finite so JSON
+ * keeps it). Best effort: a memo that cannot be written only costs the next run a parse.
+ */
+export async function storeConfigMemo(parts: ConfigMemoParts, load: ConfigLoad): Promise<void> {
+  const config = load.config;
+  if (config === undefined || load.diagnostics.length > 0) return;
+  if (config.cacheDir !== path.join(load.root, DEFAULT_CACHE_DIR)) return;
+  const providers: StoredProvider[] = [];
+  for (const p of config.providers.values()) {
+    let location: Span | null;
+    if (p.location === BUILTIN_LOCATION) location = null;
+    else if (p.location.file.path === parts.configFile && p.location.file.contents === parts.contents)
+      location = [p.location.range.offset, p.location.range.length];
+    else return;
+    const numbers = [
+      p.quota.createsPerMinute,
+      p.quota.maxInFlight,
+      ...Object.values(p.pricing).map((price) => price.usdPerSecond),
+      ...(p.renderSecondsPerSecond === undefined ? [] : [p.renderSecondsPerSecond]),
+    ];
+    if (!numbers.every(Number.isFinite)) return;
+    providers.push({
+      name: p.name,
+      type: p.type,
+      baseUrl: p.baseUrl ?? null,
+      auth: p.auth,
+      deployments: p.deployments,
+      quota: p.quota,
+      pricing: p.pricing,
+      renderSecondsPerSecond: p.renderSecondsPerSecond ?? null,
+      location,
+    });
+  }
+  const entry: Entry = {
+    format: FORMAT,
+    key: keyOf(parts),
+    providers,
+    chosen: config.provider.name,
+    outDir: config.outDir,
+    cacheDir: config.cacheDir,
+    manifest: config.manifest,
+    manifestEntry: load.manifest ?? null,
+  };
+  try {
+    const file = memoPath(load.root);
+    await mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(tmp, JSON.stringify(entry));
+    await rename(tmp, file);
+  } catch {
+    // best effort
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The slow half of `loadConfig` (load-config.ts): parses `sora.config.yaml` with positions, checks it against
+ * `schemas/config.schema.json` and then by rules a schema cannot say (URLs, which fields a provider type
+ * takes, that the chosen provider exists). Kept apart so that the YAML parser and the schema validator load
+ * only when a config must really be read (about 50 ms of start-up otherwise).
+ */
+import path from 'node:path';
+import type { ValidateFunction } from 'ajv';
+import { isMap } from 'yaml';
+import type { ParsedNode } from 'yaml';
+import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.ts';
+import { isBadPointer, pointerOf, schemaDiagnostics } from '../manifest/schema-diagnostics.ts';
+import { entriesOf, parseYaml, rangeOfNode, resolveNode } from '../manifest/yaml-document.ts';
+import type { YamlDocument } from '../manifest/yaml-document.ts';
+import {
+  CONFIG_AJV_OPTIONS,
+  configJsonSchema,
+  DEFAULT_CACHE_DIR,
+  DEFAULT_MANIFEST,
+  DEFAULT_OUT_DIR,
+  DEFAULT_PROVIDER_NAME,
+  DEFAULT_QUOTA,
+  PROVIDER_NAME_PATTERN,
+} from './config-schema.ts';
+import { BUILTIN_LOCATION, builtinEmulator, chooseProvider, emulatorPricing } from './load-config.ts';
+import type { ConfigLoad, LoadConfigOptions } from './load-config.ts';
+import type { AuthMode, ProviderConfig, ProviderType } from './types.ts';
+
+let validateConfig: ValidateFunction | undefined;
+/**
+ * The config schema's validator: the standalone code `npm run prepare` generated beside the compiled copy of
+ * this file (scripts/precompile-validators.js), else compiled now (running from the TypeScript sources).
+ */
+async function configValidator(): Promise<ValidateFunction> {
+  if (validateConfig !== undefined) return validateConfig;
+  const precompiled = './config-validator.cjs';
+  try {
+    validateConfig = ((await import(precompiled)) as { default: ValidateFunction }).default;
+  } catch {
+    const { Ajv } = await import('ajv');
+    validateConfig = new Ajv(CONFIG_AJV_OPTIONS).compile(configJsonSchema());
+  }
+  return validateConfig;
+}
+
+const SCHEMA_WORDS = {
+  rootNoun: 'the config',
+  containerNouns: {
+    providers: 'provider',
+    deployments: 'the deployment of model',
+    pricing: 'the price of model',
+  },
+  keyNouns: { providers: 'provider name' },
+  patternWords: {
+    [PROVIDER_NAME_PATTERN]: 'letters, digits, `.`, `_` and `-`, starting with a letter or digit',
+  },
+} as const;
+
+/** Parses and checks the text of the config file `configFile` (problems are added to `diagnostics`). */
+export async function parseConfig(input: {
+  readonly configFile: string;
+  readonly contents: string;
+  readonly root: string;
+  readonly rootDescription: string;
+  readonly options: LoadConfigOptions;
+  readonly diagnostics: Diagnostic[];
+}): Promise<ConfigLoad> {
+  const { configFile, contents, root, rootDescription, options, diagnostics } = input;
+  const file: SourceFile = { path: configFile, contents };
+  const parsed = parseYaml(file);
+  diagnostics.push(...parsed.diagnostics);
+  if (parsed.doc === undefined) {
+    return {
+      config: undefined,
+      root,
+      rootDescription,
+      providerType: undefined,
+      manifest: undefined,
+      diagnostics,
+    };
+  }
+  const doc = parsed.doc;
+  const validate = await configValidator();
+  validate(parsed.value);
+  const schema = schemaDiagnostics(validate.errors, doc, file, SCHEMA_WORDS);
+  diagnostics.push(...schema.diagnostics);
+  const bad = schema.badPointers;
+  const loc = (node: ParsedNode | null | undefined): Location => ({
+    file,
+    range: rangeOfNode(node) ?? { offset: 0, length: 0 },
+  });
+
+  const top = resolveNode(doc, doc.contents);
+  if (!isMap(top)) {
+    return {
+      config: undefined,
+      root,
+      rootDescription,
+      providerType: undefined,
+      manifest: undefined,
+      diagnostics,
+    };
+  }
+  const topEntries = entriesOf(top);
+  const str = (name: string): { value: string; node: ParsedNode } | undefined => {
+    const pair = topEntries.get(name);
+    const node = resolveNode(doc, pair?.value);
+    if (pair === undefined || node === undefined || isBadPointer(bad, `/${name}`)) return undefined;
+    return { value: String(node.toJS(doc)), node };
+  };
+
+  const providers = new Map<string, ProviderConfig>();
+  /** Providers defined but invalid: choosing one is not a second error. */
+  const brokenProviders = new Set<string>();
+  const providersNode = resolveNode(doc, topEntries.get('providers')?.value);
+  if (isMap(providersNode) && !isBadPointer(bad, '/providers')) {
+    for (const [name, pair] of entriesOf(providersNode)) {
+      const provider = readProvider(
+        doc,
+        name,
+        pair.key as ParsedNode,
+        resolveNode(doc, pair.value),
+        bad,
+        diagnostics,
+        loc,
+      );
+      if (provider === undefined) brokenProviders.add(name);
+      else providers.set(name, provider);
+    }
+  }
+  // The emulator is always there, so `--provider emulator` works in any project.
+  if (!providers.has(DEFAULT_PROVIDER_NAME) && !brokenProviders.has(DEFAULT_PROVIDER_NAME)) {
+    providers.set(DEFAULT_PROVIDER_NAME, builtinEmulator(BUILTIN_LOCATION));
+  }
+
+  const providerField = str('provider');
+  const providerFieldBad = topEntries.has('provider') && providerField === undefined;
+  let chosen: ProviderConfig | undefined;
+  if (options.provider === undefined && providerFieldBad) {
+    chosen = undefined;
+  } else if (
+    options.provider === undefined &&
+    providerField !== undefined &&
+    brokenProviders.has(providerField.value)
+  ) {
+    chosen = undefined;
+  } else if (options.provider !== undefined && brokenProviders.has(options.provider)) {
+    chosen = undefined;
+  } else {
+    chosen = chooseProvider(
+      providers,
+      options.provider,
+      providerField === undefined ? undefined : { ...providerField, location: loc(providerField.node) },
+      diagnostics,
+    );
+  }
+
+  const dir = (name: string, fallback: string): string => path.resolve(root, str(name)?.value ?? fallback);
+  const manifestEntry = str('manifest');
+  const hasError = diagnostics.some((d) => d.severity === 'error');
+  return {
+    config:
+      hasError || chosen === undefined
+        ? undefined
+        : {
+            path: configFile,
+            root,
+            provider: chosen,
+            providers,
+            outDir: dir('out_dir', DEFAULT_OUT_DIR),
+            cacheDir: dir('cache_dir', DEFAULT_CACHE_DIR),
+            manifest:
+              manifestEntry === undefined
+                ? path.resolve(options.cwd, DEFAULT_MANIFEST)
+                : path.resolve(root, manifestEntry.value),
+          },
+    root,
+    rootDescription,
+    providerType: chosen?.type,
+    manifest: manifestEntry === undefined ? undefined : path.resolve(root, manifestEntry.value),
+    diagnostics,
+  };
+}
+
+function readProvider(
+  doc: YamlDocument,
+  name: string,
+  keyNode: ParsedNode,
+  node: ParsedNode | undefined,
+  bad: ReadonlySet<string>,
+  diagnostics: Diagnostic[],
+  loc: (node: ParsedNode | null | undefined) => Location,
+): ProviderConfig | undefined {
+  const pointer = pointerOf('providers', name);
+  if (!isMap(node) || isBadPointer(bad, pointer)) return undefined;
+  const entries = entriesOf(node);
+  const errorsBefore = diagnostics.length;
+  const field = (f: string): { value: unknown; node: ParsedNode; key: ParsedNode } | undefined => {
+    const pair = entries.get(f);
+    const value = resolveNode(doc, pair?.value);
+    if (pair === undefined || value === undefined || isBadPointer(bad, `${pointer}/${f}`)) return undefined;
+    return { value: value.toJS(doc) as unknown, node: value, key: pair.key as ParsedNode };
+  };
+  const typeField = field('type');
+  if (typeField === undefined) return undefined; // missing or not an allowed type: the schema said so
+  const type = typeField.value as ProviderType;
+  const error = (message: string, at: ParsedNode): void => {
+    diagnostics.push({ severity: 'error', message, location: loc(at) });
+  };
+
+  const baseUrlField = field('base_url');
+  let baseUrl: string | undefined;
+  if (baseUrlField !== undefined) {
+    const text = String(baseUrlField.value);
+    if (type === 'emulator') {
+      error(
+        'Expected no `base_url` for `type: emulator` (it runs embedded; for an emulator running elsewhere use `type: openai` with `base_url: http://127.0.0.1:PORT/v1`), but found one',
+        baseUrlField.key,
+      );
+    } else if (!URL.canParse(text) || !['http:', 'https:'].includes(new URL(text).protocol)) {
+      error(
+        `Expected \`base_url\` to be an http:// or https:// URL, but found ${JSON.stringify(text)}`,
+        baseUrlField.node,
+      );
+    } else {
+      baseUrl = text;
+    }
+  } else if (type === 'azure-sora1' && !entries.has('base_url')) {
+    error(
+      `Expected provider \`${name}\` (type azure-sora1) to have \`base_url\` (e.g. https://RESOURCE.openai.azure.com/openai/v1/), but it is missing`,
+      keyNode,
+    );
+  }
+  const authField = field('auth');
+  if (authField !== undefined && type === 'emulator') {
+    error('Expected no `auth` for `type: emulator` (it accepts any key), but found one', authField.key);
+  }
+  const renderField = field('render_seconds_per_second');
+  if (renderField !== undefined && type !== 'emulator') {
+    error(
+      `Expected \`render_seconds_per_second\` only for \`type: emulator\`, but provider \`${name}\` is type ${type}`,
+      renderField.key,
+    );
+  }
+
+  const deployments = (field('deployments')?.value ?? {}) as Record<string, string>;
+  const quota = (field('quota')?.value ?? {}) as { creates_per_minute?: number; max_in_flight?: number };
+  const pricingField = field('pricing');
+  const pricing =
+    pricingField === undefined
+      ? type === 'emulator' && !entries.has('pricing')
+        ? emulatorPricing()
+        : {}
+      : Object.fromEntries(
+          Object.entries(pricingField.value as Record<string, { usd_per_second: number }>).map(([m, p]) => [
+            m,
+            { usdPerSecond: p.usd_per_second },
+          ]),
+        );
+  // Any rejected value inside the entry makes the provider unusable (and choosing it no second error).
+  const badInside = [...bad].some((p) => p.startsWith(`${pointer}/`));
+  if (diagnostics.length > errorsBefore || badInside) return undefined;
+  return {
+    name,
+    type,
+    baseUrl,
+    auth: (authField?.value ?? 'api-key') as AuthMode,
+    deployments,
+    quota: {
+      createsPerMinute: quota.creates_per_minute ?? DEFAULT_QUOTA.createsPerMinute,
+      maxInFlight: quota.max_in_flight ?? DEFAULT_QUOTA.maxInFlight,
+    },
+    pricing,
+    renderSecondsPerSecond: type === 'emulator' ? (renderField?.value as number | undefined) : undefined,
+    location: loc(keyNode),
+  };
+}
