@@ -98,6 +98,9 @@ export async function runNewJob(
   jobSignal: AbortSignal,
 ): Promise<JobResult> {
   const both = AbortSignal.any([dispatchSignal, jobSignal]);
+  // Load the provider (the SDK's import, the embedded emulator's start) while this job waits for its turn
+  // and slot: otherwise the first create of a build pays for it after taking its slot. Errors surface below.
+  ctx.provider().catch(() => {});
   let attempt = 0;
   for (;;) {
     attempt++;

@@ -39,6 +39,8 @@ function simulate(render: Render, jitter: () => number): { polls: number; lateMs
 }
 
 const allowedLateness = (renderMs: number) => Math.max(5000, 0.05 * renderMs);
+/** The share of the allowance the schedule plans to use near a predicted completion (reserveFraction 0.4). */
+const PLANNED = 0.6;
 
 describe('nextPollDelay on simulated renders', () => {
   const renders: Render[] = [];
@@ -54,20 +56,22 @@ describe('nextPollDelay on simulated renders', () => {
     }
   }
 
-  it('notices every completion within max(5 s, 5 % of the render time)', () => {
+  it('notices every completion within max(5 s, 5 % of the render time), within 60 % of it once learned', () => {
     const random = prng(42);
     const misses: string[] = [];
     for (const render of renders) {
+      // A learned estimate puts the job in the predicted phase, where 40 % of the allowance is kept in
+      // reserve for acting on the answer; a first render of its kind may end during the dense cold polls.
+      const allowed = allowedLateness(render.renderMs) * (render.estimateMs === null ? 1 : PLANNED);
       for (let run = 0; run < 20; run++) {
         const { lateMs } = simulate(render, random);
-        if (lateMs > allowedLateness(render.renderMs))
-          misses.push(`${JSON.stringify(render)} late by ${lateMs} ms`);
+        if (lateMs > allowed) misses.push(`${JSON.stringify(render)} late by ${lateMs} ms`);
       }
     }
     expect(misses).toEqual([]);
   });
 
-  it('polls a 2-minute render at most 8 times once a duration has been learned (about 5), 11 cold', () => {
+  it('polls a 2-minute render at most 6 times once a duration has been learned (about 5), 12 cold', () => {
     const random = prng(7);
     const learned: number[] = [];
     const cold: number[] = [];
@@ -80,9 +84,9 @@ describe('nextPollDelay on simulated renders', () => {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     // learned estimate anywhere from 0.7x to 1.5x the truth, with or without a queue
     expect(Math.max(...learned)).toBeLessThanOrEqual(6);
-    expect(mean(learned)).toBeLessThanOrEqual(5);
+    expect(mean(learned)).toBeLessThanOrEqual(5.5);
     // first render of its kind: dense polls until two progress figures give a rate (and through a queue)
-    expect(Math.max(...cold)).toBeLessThanOrEqual(11);
+    expect(Math.max(...cold)).toBeLessThanOrEqual(12);
   });
 });
 
@@ -96,7 +100,8 @@ describe('nextPollDelay rules', () => {
   it('sleeps until shortly before the predicted end', () => {
     // learned 120 s: margin 40 % -> (120 - 48) / 1.1
     expect(nextPollDelay({ elapsedMs: 0, observations: [], estimateMs: 120_000, jitter: mid })).toBe(65_455);
-    // two progress figures: rate 0.001 %/ms from 40 % to 71 %, 28 % left -> 28 s, margin max(dense, 2.8 s)
+    // two progress figures: 30 s left by the fastest rate the figures allow; margin max(0.6 * dense, 10 %) =
+    // max(2727, 3000) -> (30 - 3) / 1.1
     const observations = [
       { elapsedMs: 60_000, progress: 40 },
       { elapsedMs: 90_000, progress: 69 },
@@ -105,7 +110,7 @@ describe('nextPollDelay rules', () => {
       remainingMs: 30_000,
       basis: 'rate',
     });
-    expect(nextPollDelay({ elapsedMs: 90_000, observations, estimateMs: null, jitter: mid })).toBe(23_140);
+    expect(nextPollDelay({ elapsedMs: 90_000, observations, estimateMs: null, jitter: mid })).toBe(24_545);
   });
 
   it('jitters by ±10 %, honours openai-poll-after-ms as a floor, and clamps to [minMs, maxMs]', () => {
@@ -126,6 +131,9 @@ describe('nextPollDelay rules', () => {
       'Expected `maxMs` (5) to be >= `minMs` (10)',
     );
     expect(() => nextPollDelay(base, { jitterFraction: 1 })).toThrow(TypeError);
+    expect(() => nextPollDelay(base, { reserveFraction: 1 })).toThrow(
+      'Expected `reserveFraction` to be in [0, 1), got 1',
+    );
     expect(() => nextPollDelay({ ...base, estimateMs: 0 })).toThrow(TypeError);
   });
 });
