@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { existsSync, statSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../src/cache/store.ts';
 import { asSha256 } from '../../src/core/brand.ts';
 import { FakeClock } from '../../src/core/clock.ts';
@@ -174,6 +174,36 @@ describe('Store.ingest', () => {
     expect(result).toMatchObject({ ok: true, value: { bytes: 64 * 1024 * 1024 } });
     // Never more than a couple of chunks in memory, whatever the total size.
     expect(maxAhead).toBeLessThanOrEqual(3 * chunk.length);
+  });
+
+  it('flushes a large body while it arrives, and a failed source leaves no flush or temp behind', async () => {
+    const store = Store.open(dir);
+    const probe = await open(join(dir, 'probe'), 'w');
+    const fileHandle = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const datasync = vi.spyOn(fileHandle, 'datasync');
+    try {
+      const mib = (n: number) => Array.from({ length: n }, (_, i) => new Uint8Array(1024 * 1024).fill(i));
+      const body = mib(48);
+      const whole = await store.ingest(webStream(body), { expected: { bytes: 48 * 1024 * 1024 } });
+      expect(whole).toMatchObject({ ok: true, value: { digest: sha(Buffer.concat(body)) } });
+      const duringFirst = datasync.mock.calls.length;
+      // 48 MiB in 16 MiB windows: flushed in the background at least once before the final fsync.
+      expect(duringFirst).toBeGreaterThanOrEqual(1);
+
+      // Two failures, as many as there are flush slots: each must give its slot back.
+      for (let i = 0; i < 2; i++) {
+        const broken = await store.ingest(webStream(mib(40), { errorAfter: 36 }));
+        expect(broken).toMatchObject({ ok: false, error: { reason: 'stream-error' } });
+        expect(await tmpFiles()).toEqual([]);
+      }
+      const before = datasync.mock.calls.length;
+      const again = await store.ingest(webStream(mib(48).reverse()));
+      expect(again.ok).toBe(true);
+      expect(datasync.mock.calls.length).toBeGreaterThan(before);
+    } finally {
+      datasync.mockRestore();
+    }
   });
 
   it('rejects bad options with TypeErrors', async () => {
