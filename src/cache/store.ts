@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import { fail, ok } from '../core/result.ts';
 import type { Result } from '../core/result.ts';
 import { fsyncDirectory, tempPathFor } from './atomic-write.ts';
+import { scavengeAfter } from './scavenge.ts';
 
 /**
  * The content-addressed store (design.md section 4): verified bytes at `<cacheDir>/cas/sha256/ab/cdef…`,
@@ -131,7 +132,8 @@ export class Store {
 
   /**
    * Streams `source` into the store while hashing it. Memory stays flat whatever the size: each chunk is
-   * written (and awaited) before the next is pulled, which is the backpressure. Checks, in order: the length
+   * written (and awaited) before the next is pulled, which is the backpressure, and the dropped chunks are
+   * collected while young (scavenge.ts). Checks, in order: the length
    * against `expected.bytes` (stopping early when exceeded), the digest against `expected.sha256`, then
    * `verify`; only then fsync, chmod 0o444 and rename into place. If the object already exists the temp is
    * discarded (content addressing makes them identical).
@@ -176,6 +178,7 @@ export class Store {
             if (expectedBytes !== undefined && received > expectedBytes) break; // `return()` cancels the source
             hash.update(bytes);
             await handle.write(bytes);
+            scavengeAfter(bytes.byteLength);
             unflushed += bytes.byteLength;
             if (
               unflushed >= FLUSH_EVERY &&
