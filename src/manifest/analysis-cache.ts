@@ -8,7 +8,8 @@
  *   up the entry's key;
  * - the value of every `${env:NAME}` the prompts read (kept as a sha256: values never reach the disk);
  * - every reference image's stat data (size, mtime, ctime, inode), as git's index does; an image touched
- *   within two seconds of the entry being written is "racily clean" and not trusted.
+ *   within two seconds of the entry being written is "racily clean", and like one whose stat data moved
+ *   (a `touch`, a checkout) it is read and hashed again: the same bytes give the same analysis.
  * Only analyses without errors are cached; their warnings are kept and reported again. Anything unreadable
  * or unexpected is a miss, never an error: the cache can be deleted at any time.
  */
@@ -23,7 +24,7 @@ import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.ts';
 import type { ReferenceImage, ShotConfig, ShotField } from './types.ts';
 
 /** Bumped whenever the analysis or this format changes meaning. */
-const FORMAT = 1;
+const FORMAT = 2;
 /** Stat data newer than this before the entry was written is not trusted (coarse mtime granularity). */
 const RACY_MS = 2_000;
 
@@ -44,6 +45,8 @@ type Span = readonly [offset: number, length: number];
 
 interface StoredImage {
   readonly path: string;
+  /** sha256 of the bytes the analysis read (`ReferenceImage.sourceDigest`). */
+  readonly digest: string;
   readonly size: number;
   readonly mtimeMs: number;
   readonly ctimeMs: number;
@@ -147,6 +150,7 @@ export class AnalysisCache {
           const s = await stat(ref.path);
           images.set(ref.path, {
             path: ref.path,
+            digest: ref.sourceDigest,
             size: s.size,
             mtimeMs: s.mtimeMs,
             ctimeMs: s.ctimeMs,
@@ -230,13 +234,15 @@ function sha256(text: string): string {
 async function unchanged(image: StoredImage, writtenAt: number): Promise<boolean> {
   try {
     const s = await stat(image.path);
-    return (
-      s.size === image.size &&
+    if (s.size !== image.size) return false;
+    const trusted =
       s.mtimeMs === image.mtimeMs &&
       s.ctimeMs === image.ctimeMs &&
       s.ino === image.ino &&
-      Math.max(s.mtimeMs, s.ctimeMs) < writtenAt - RACY_MS
-    );
+      Math.max(s.mtimeMs, s.ctimeMs) < writtenAt - RACY_MS;
+    if (trusted) return true;
+    const bytes = await readFile(image.path);
+    return createHash('sha256').update(bytes).digest('hex') === image.digest;
   } catch {
     return false;
   }

@@ -87,3 +87,25 @@ it('never caches an analysis with errors, and keys ${env:} values by their sha25
   };
   expect(entry.env).toEqual({ LOOK: createHash('sha256').update('dusk').digest('hex') });
 });
+
+it('trusts an image whose stat data moved (or is racily clean) when its bytes are the same', async () => {
+  const { AnalysisCache } = await import('../../src/manifest/analysis-cache.ts');
+  ok(await load({ LOOK: 'dusk' }));
+  const cache = new AnalysisCache(path.join(dir, '.sora-build'));
+  const parts = {
+    manifestPath: path.join(dir, 'storyboard.yaml'),
+    contents: MANIFEST,
+    providerType: 'emulator',
+    root: dir,
+  };
+  expect(await cache.lookup(parts, { LOOK: 'dusk' })).toBeDefined();
+  // Touched just now: new mtime and ctime, within the racy window, same bytes: still a hit.
+  const now = new Date();
+  await utimes(path.join(dir, 'ref.png'), now, now);
+  expect(await cache.lookup(parts, { LOOK: 'dusk' })).toBeDefined();
+  // Same size, one byte different: a miss.
+  const bytes = await readFile(path.join(dir, 'ref.png'));
+  bytes[bytes.length >> 1] ^= 0xff;
+  await writeFile(path.join(dir, 'ref.png'), bytes);
+  expect(await cache.lookup(parts, { LOOK: 'dusk' })).toBeUndefined();
+});
