@@ -105,7 +105,7 @@ it('trusts an image whose stat data moved (or is racily clean) when its bytes ar
   expect(await cache.lookup(parts, { LOOK: 'dusk' })).toBeDefined();
   // Same size, one byte different: a miss.
   const bytes = await readFile(path.join(dir, 'ref.png'));
-  bytes[bytes.length >> 1] ^= 0xff;
+  bytes[bytes.length >> 1] = 0xff ^ bytes[bytes.length >> 1]!;
   await writeFile(path.join(dir, 'ref.png'), bytes);
   expect(await cache.lookup(parts, { LOOK: 'dusk' })).toBeUndefined();
 });
