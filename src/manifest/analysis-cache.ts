@@ -14,7 +14,7 @@
  * or unexpected is a miss, never an error: the cache can be deleted at any time.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -83,12 +83,15 @@ export class AnalysisCache {
     env: Readonly<Record<string, string | undefined>>,
   ): Promise<CachedAnalysis | undefined> {
     let entry: Entry;
+    const key = keyOf(parts);
     try {
-      entry = JSON.parse(await readFile(this.#fileFor(parts.manifestPath), 'utf8')) as Entry;
+      // The key is in the file's name: after an edit the lookup is one failed open, not a parse of the old
+      // entry (tens of milliseconds for 10,000 shots).
+      entry = JSON.parse(await readFile(this.#fileFor(parts.manifestPath, key), 'utf8')) as Entry;
     } catch {
       return undefined;
     }
-    if (entry.format !== FORMAT || entry.key !== keyOf(parts)) return undefined;
+    if (entry.format !== FORMAT || entry.key !== key) return undefined;
     for (const [name, digest] of Object.entries(entry.env)) {
       if (digest !== hashValue(env[name])) return undefined;
     }
@@ -167,9 +170,10 @@ export class AnalysisCache {
         inputReference: ref === undefined ? null : { ...ref, location: span(ref.location) },
       });
     }
+    const key = keyOf(parts);
     const entry: Entry = {
       format: FORMAT,
-      key: keyOf(parts),
+      key,
       writtenAt: Date.now(),
       env: Object.fromEntries(analysis.envVarsUsed.map((name) => [name, hashValue(env[name])])),
       images: [...images.values()],
@@ -178,19 +182,25 @@ export class AnalysisCache {
       shots,
     };
     try {
-      const file = this.#fileFor(parts.manifestPath);
+      const file = this.#fileFor(parts.manifestPath, key);
       await mkdir(this.#dir, { recursive: true });
       const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
       await writeFile(tmp, JSON.stringify(entry));
       await rename(tmp, file);
+      // One entry per manifest: the previous analysis of this manifest goes, so the folder never grows.
+      const mine = `${path.basename(file).split('-')[0]!}-`;
+      for (const name of await readdir(this.#dir)) {
+        if (name.startsWith(mine) && name.endsWith('.json') && name !== path.basename(file))
+          await unlink(path.join(this.#dir, name)).catch(() => undefined);
+      }
     } catch {
       // best effort
     }
   }
 
-  /** One entry per manifest path: a new analysis replaces the old one, so the folder never grows. */
-  #fileFor(manifestPath: string): string {
-    return path.join(this.#dir, `${sha256(manifestPath).slice(0, 32)}.json`);
+  /** `<sha256(manifest path), 32 hex>-<key, 32 hex>.json`. */
+  #fileFor(manifestPath: string, key: string): string {
+    return path.join(this.#dir, `${sha256(manifestPath).slice(0, 32)}-${key.slice(0, 32)}.json`);
   }
 }
 

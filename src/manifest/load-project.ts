@@ -131,25 +131,24 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
     };
   } else if (contents !== undefined) {
     const file: SourceFile = { path: manifestPath, contents };
-    const manifestDiagnostics: Diagnostic[] = [];
     // Loaded only on a miss: an unchanged project never loads the YAML parser (see config-memo.ts).
     const [{ parseYaml }, { analyzeManifest }, { schemaDiagnostics }] = await Promise.all([
       import('./yaml-document.ts'),
       import('./analyze-manifest.ts'),
       import('./schema-diagnostics.ts'),
     ]);
-    const parsed = parseYaml(file);
-    manifestDiagnostics.push(...parsed.diagnostics);
-    if (parsed.doc !== undefined) {
+    // With a config, unchanged reference images are known by their stat data (no re-read, no re-hash).
+    const statCache =
+      cacheDir === undefined ? undefined : await ImageStatCache.open(path.join(cacheDir, 'stat-cache.json'));
+    const analyse = async (fast: boolean) => {
+      const found: Diagnostic[] = [];
+      const parsed = parseYaml(file, { fast });
+      found.push(...parsed.diagnostics);
+      if (parsed.doc === undefined) return { parsed, found, analysis: undefined };
       const validate = await manifestValidator();
       validate(parsed.value);
       const schema = schemaDiagnostics(validate.errors, parsed.doc, file, SCHEMA_WORDS);
-      manifestDiagnostics.push(...schema.diagnostics);
-      // With a config, unchanged reference images are known by their stat data (no re-read, no re-hash).
-      const statCache =
-        cacheDir === undefined
-          ? undefined
-          : await ImageStatCache.open(path.join(cacheDir, 'stat-cache.json'));
+      found.push(...schema.diagnostics);
       const analysis = await analyzeManifest({
         file,
         doc: parsed.doc,
@@ -162,9 +161,17 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
           ...(statCache === undefined ? {} : { statCache }),
         }),
       });
-      // Best effort: a read-only cache folder only costs the next run a re-hash.
-      await statCache?.save().catch(() => undefined);
-      manifestDiagnostics.push(...analysis.diagnostics);
+      found.push(...analysis.diagnostics);
+      return { parsed, found, analysis };
+    };
+    let result = await analyse(true);
+    // Problems are reported from the `yaml` package's own parse, the reference for every message and
+    // position; the fast reader's tree is the same, but a broken storyboard is no place to rely on that.
+    if (result.parsed.fast && result.found.some((d) => d.severity === 'error')) result = await analyse(false);
+    // Best effort: a read-only cache folder only costs the next run a re-hash.
+    await statCache?.save().catch(() => undefined);
+    const { analysis, found: manifestDiagnostics } = result;
+    if (analysis !== undefined) {
       manifest = {
         path: manifestPath,
         lockfilePath: lockfilePathFor(manifestPath),

@@ -11,7 +11,7 @@ import type { Result } from '../core/result.ts';
 import { fail, ok } from '../core/result.ts';
 import { unreachable } from '../core/unreachable.ts';
 import type { CacheIndex, Lockfile } from '../cache/types.ts';
-import { listStoreObjects, openCacheIndex } from '../cache/cache-index.ts';
+import { listActionCache, listStoreObjects, openCacheIndex } from '../cache/cache-index.ts';
 import { readLockfile } from '../cache/lockfile.ts';
 import { Store } from '../cache/store.ts';
 import { ActionCache } from '../cache/action-cache.ts';
@@ -113,7 +113,7 @@ export async function computePlan(
         lockfile.shots.size >= LIST_STORE_FROM
           ? listStoreObjects(config.cacheDir)
           : Store.open(config.cacheDir),
-      actionCache: ActionCache.open(config.cacheDir),
+      actionCache: listActionCache(ActionCache.open(config.cacheDir)),
     });
   const family = providerFamily(config.provider.type);
   const plan = planBuild({

@@ -67,6 +67,8 @@ it('misses when an ${env:} value, the manifest or a reference image changes', as
 
   await writeFile(path.join(dir, 'storyboard.yaml'), MANIFEST.replace('In teal.', 'In gold.'));
   expect(ok(await load({ LOOK: 'x' })).manifest.shots.get('b' as never)?.prompt).toBe('In gold.');
+  // The new analysis replaced the old one: one entry per manifest.
+  expect(await readdir(path.join(dir, '.sora-build', 'analysis'))).toHaveLength(1);
 
   await sharp({ create: { width: 640, height: 480, channels: 3, background: '#000000' } })
     .png()

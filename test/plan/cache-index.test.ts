@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withTempDir } from '../commands/cli-harness.ts';
-import { listStoreObjects, openCacheIndex } from '../../src/cache/cache-index.ts';
+import { listActionCache, listStoreObjects, openCacheIndex } from '../../src/cache/cache-index.ts';
 import { Store } from '../../src/cache/store.ts';
 import { ActionCache } from '../../src/cache/action-cache.ts';
 import { asShotId, asShotKey } from '../../src/core/brand.ts';
@@ -66,6 +66,29 @@ describe('openCacheIndex', () => {
       const listed = listStoreObjects(cacheDir);
       for (const d of [...digests, digestOf('absent')]) expect(listed.hasObject(d)).toBe(store.hasObject(d));
       expect(digests.map((d) => listed.hasObject(d))).toEqual([true, true, true]);
+    });
+  });
+
+  it('answers samples from one listing per action-cache folder, reading only files that exist', async () => {
+    await withTempDir(async (dir) => {
+      const cacheDir = path.join(dir, '.sora-build');
+      const actionCache = ActionCache.open(cacheDir);
+      const key = asShotKey(digestOf('built'));
+      const output = digestOf('its video');
+      await actionCache.addSample(key, sampleOf(output));
+      const asked: string[] = [];
+      const listed = listActionCache({
+        cacheDir,
+        samples: (k) => {
+          asked.push(k);
+          return actionCache.samples(k);
+        },
+      });
+      const absent = Array.from({ length: 50 }, (_, i) => asShotKey(digestOf(`never built ${i}`)));
+      for (const k of absent) expect(listed.samples(k)).toEqual([]);
+      expect(listed.samples(key).map((s) => s.output)).toEqual([output]);
+      // Only the key with a file was read; the 50 others were answered by the folder listings.
+      expect(asked).toEqual([key]);
     });
   });
 });
