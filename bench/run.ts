@@ -82,7 +82,7 @@ await section('plan', () =>
 );
 // Speed 30: a real second of our own overhead (fsyncs, file locks, CPU on a loaded machine) is 30 emulator
 // seconds, small beside renders of 60-180 s; the SDK script only sleeps, so it runs faster, beside the builds.
-await section('makespan', () => makespan({ speed: 30, naiveSpeed: 60 }));
+await section('makespan', () => makespan({ speed: 30, naiveSpeed: 60, runs: quick ? 1 : 3 }));
 await section('downloads', () => downloads({ runs: quick ? 2 : 3 }));
 await section('watch', () => watchLatency({ rounds: quick ? 3 : 7 }));
 
