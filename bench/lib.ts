@@ -59,14 +59,18 @@ export interface ChildResult {
 
 /**
  * Prints the child's own counters on stderr as it exits: peak RSS, CPU time and /proc/self/io. Loaded with
- * `--import`, so it measures the whole process without changing the code under test.
+ * `--import`, so it measures the whole process without changing the code under test. The peak is VmHWM from
+ * /proc/self/status, the high-water mark of the process's own memory: Linux carries `ru_maxrss` (what
+ * `resourceUsage().maxRSS` reports) over from the parent through fork and exec, so a child smaller than the
+ * benchmark runner would report the runner's size.
  */
 const EXIT_HOOK =
   'data:text/javascript,import fs from "node:fs";process.on("exit",()=>{const u=process.resourceUsage();' +
-  'let io="";try{io=fs.readFileSync("/proc/self/io","utf8")}catch{}' +
-  'const g=(k)=>{const m=new RegExp(k+": (\\\\d+)").exec(io);return m?m[1]:"-1"};' +
-  'process.stderr.write("\\n@bench maxrss_kb="+u.maxRSS+" cpu_us="+(u.userCPUTime+u.systemCPUTime)+' +
-  '" rchar="+g("rchar")+" read_bytes="+g("read_bytes")+"\\n")})';
+  'const r=(f)=>{try{return fs.readFileSync(f,"utf8")}catch{return ""}};const io=r("/proc/self/io");' +
+  'const g=(t,k)=>{const m=new RegExp(k+":\\\\s+(\\\\d+)").exec(t);return m?m[1]:"-1"};' +
+  'const hwm=Number(g(r("/proc/self/status"),"VmHWM"));' +
+  'process.stderr.write("\\n@bench maxrss_kb="+(hwm>0?hwm:u.maxRSS)+" cpu_us="+(u.userCPUTime+u.systemCPUTime)+' +
+  '" rchar="+g(io,"rchar")+" read_bytes="+g(io,"read_bytes")+"\\n")})';
 
 export function runNode(
   args: readonly string[],

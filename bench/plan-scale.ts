@@ -12,6 +12,7 @@
  * Target (issue 2): 10k shots under 2 s and 300 MB.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -61,9 +62,20 @@ async function measureInProcess(dir: string): Promise<void> {
     loadCpuMs: c1 - c0,
     planCpuMs: c2 - c1,
     toGenerate: computed.value.plan.totals.toGenerate + (text.length > 0 ? 0 : NaN),
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxRssMb: ownPeakRssKb() / 1024,
   };
   process.stdout.write(JSON.stringify(result));
+}
+
+/** This process's own peak RSS in kB: VmHWM (ru_maxrss would include the parent's, see lib.ts). */
+function ownPeakRssKb(): number {
+  try {
+    const m = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m !== null) return Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS;
 }
 
 function run(
@@ -82,10 +94,11 @@ function run(
   });
 }
 
-/** Reports the child's peak RSS on stderr as it exits. */
+/** Reports the child's peak RSS (its own VmHWM: see EXIT_HOOK in lib.ts) on stderr as it exits. */
 const RSS_HOOK =
-  'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();' +
-  'process.stderr.write("\\nmaxrss_kb="+u.maxRSS+" cpu_us="+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
+  'data:text/javascript,import fs from "node:fs";process.on("exit",()=>{const u=process.resourceUsage();' +
+  'let s="";try{s=fs.readFileSync("/proc/self/status","utf8")}catch{}const m=/VmHWM:\\s+(\\d+)/.exec(s);' +
+  'process.stderr.write("\\nmaxrss_kb="+(m?m[1]:u.maxRSS)+" cpu_us="+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
