@@ -73,8 +73,12 @@ interface Entry {
 export class AnalysisCache {
   readonly #dir: string;
 
-  constructor(cacheDir: string) {
+  readonly #now: () => number;
+
+  /** `now`: wall-clock milliseconds, for the racy window (injected by tests). @default Date.now */
+  constructor(cacheDir: string, options: { readonly now?: () => number } = {}) {
     this.#dir = path.join(cacheDir, 'analysis');
+    this.#now = options.now ?? Date.now;
   }
 
   /** The cached analysis for exactly these inputs, or undefined. */
@@ -95,8 +99,14 @@ export class AnalysisCache {
     for (const [name, digest] of Object.entries(entry.env)) {
       if (digest !== hashValue(env[name])) return undefined;
     }
-    const fresh = await Promise.all(entry.images.map((image) => unchanged(image, entry.writtenAt)));
-    if (fresh.includes(false)) return undefined;
+    const checked = await Promise.all(entry.images.map((image) => checkImage(image, entry.writtenAt)));
+    if (checked.some((c) => c.verdict === 'changed')) return undefined;
+    if (checked.some((c) => c.verdict === 'same-bytes'))
+      await this.#refresh(
+        parts.manifestPath,
+        entry,
+        checked.map((c) => c.now!),
+      );
 
     const file: SourceFile = { path: parts.manifestPath, contents: parts.contents };
     const at = (span: Span): Location => ({ file, range: { offset: span[0], length: span[1] } });
@@ -174,7 +184,7 @@ export class AnalysisCache {
     const entry: Entry = {
       format: FORMAT,
       key,
-      writtenAt: Date.now(),
+      writtenAt: this.#now(),
       env: Object.fromEntries(analysis.envVarsUsed.map((name) => [name, hashValue(env[name])])),
       images: [...images.values()],
       envVarsUsed: analysis.envVarsUsed,
@@ -195,6 +205,24 @@ export class AnalysisCache {
       }
     } catch {
       // best effort
+    }
+  }
+
+  /**
+   * After images were hashed again and found the same: records their stat data as it is now, so the next
+   * run trusts them without reading them (once they are older than the racy window; until then an image
+   * is re-hashed each time, as git does with racily clean entries). Best effort.
+   */
+  async #refresh(manifestPath: string, entry: Entry, images: readonly StoredImage[]): Promise<void> {
+    const now = this.#now();
+    if (images.some((i) => Math.max(i.mtimeMs, i.ctimeMs) >= now - RACY_MS)) return;
+    const file = this.#fileFor(manifestPath, entry.key);
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await writeFile(tmp, JSON.stringify({ ...entry, writtenAt: now, images }));
+      await rename(tmp, file);
+    } catch {
+      await unlink(tmp).catch(() => undefined);
     }
   }
 
@@ -241,19 +269,29 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-async function unchanged(image: StoredImage, writtenAt: number): Promise<boolean> {
+/**
+ * `trusted`: the stat data is the recorded one and old enough; `same-bytes`: it moved (or is racily clean)
+ * but the bytes hash to the recorded digest; `changed`: anything else. `now` is the stat data taken before
+ * the bytes were read (a later change moves it, so recording it never trusts bytes that were not hashed).
+ */
+async function checkImage(
+  image: StoredImage,
+  writtenAt: number,
+): Promise<{ verdict: 'trusted' | 'same-bytes' | 'changed'; now?: StoredImage }> {
   try {
     const s = await stat(image.path);
-    if (s.size !== image.size) return false;
+    if (s.size !== image.size) return { verdict: 'changed' };
+    const now: StoredImage = { ...image, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
     const trusted =
       s.mtimeMs === image.mtimeMs &&
       s.ctimeMs === image.ctimeMs &&
       s.ino === image.ino &&
       Math.max(s.mtimeMs, s.ctimeMs) < writtenAt - RACY_MS;
-    if (trusted) return true;
+    if (trusted) return { verdict: 'trusted', now };
     const bytes = await readFile(image.path);
-    return createHash('sha256').update(bytes).digest('hex') === image.digest;
+    const same = createHash('sha256').update(bytes).digest('hex') === image.digest;
+    return same ? { verdict: 'same-bytes', now } : { verdict: 'changed' };
   } catch {
-    return false;
+    return { verdict: 'changed' };
   }
 }

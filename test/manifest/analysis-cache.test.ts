@@ -1,6 +1,6 @@
 /** The analysis cache: an unchanged project skips analysis, and any input that changed is a miss. */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -110,4 +110,37 @@ it('trusts an image whose stat data moved (or is racily clean) when its bytes ar
   bytes[bytes.length >> 1] = 0xff ^ bytes[bytes.length >> 1]!;
   await writeFile(path.join(dir, 'ref.png'), bytes);
   expect(await cache.lookup(parts, { LOOK: 'dusk' })).toBeUndefined();
+});
+
+it('records the stat data of an image found unchanged by its bytes, once it is out of the racy window', async () => {
+  const { AnalysisCache } = await import('../../src/manifest/analysis-cache.ts');
+  ok(await load({ LOOK: 'dusk' }));
+  const parts = {
+    manifestPath: path.join(dir, 'storyboard.yaml'),
+    contents: MANIFEST,
+    providerType: 'emulator',
+    root: dir,
+  };
+  const entryFile = async () => {
+    const [name] = await readdir(path.join(dir, '.sora-build', 'analysis'));
+    return JSON.parse(await readFile(path.join(dir, '.sora-build', 'analysis', name!), 'utf8')) as {
+      writtenAt: number;
+      images: { mtimeMs: number }[];
+    };
+  };
+  const touched = new Date(Date.now() - 30_000);
+  await utimes(path.join(dir, 'ref.png'), touched, touched);
+  const { mtimeMs } = await stat(path.join(dir, 'ref.png'));
+  // Within the racy window (the touch's ctime is now): a hit by the bytes, nothing recorded.
+  expect(
+    await new AnalysisCache(path.join(dir, '.sora-build')).lookup(parts, { LOOK: 'dusk' }),
+  ).toBeDefined();
+  expect((await entryFile()).images[0]!.mtimeMs).not.toBe(mtimeMs);
+  // Five seconds later: the same hit, and the new stat data is kept, so the next run need not read it.
+  const later = Date.now() + 5_000;
+  const cache = new AnalysisCache(path.join(dir, '.sora-build'), { now: () => later });
+  expect(await cache.lookup(parts, { LOOK: 'dusk' })).toBeDefined();
+  const entry = await entryFile();
+  expect(entry.images[0]!.mtimeMs).toBe(mtimeMs);
+  expect(entry.writtenAt).toBe(later);
 });
