@@ -187,22 +187,26 @@ export class Store {
             ) {
               unflushed = 0;
               backgroundFlushes++;
-              flushing = handle.datasync().finally(() => {
-                backgroundFlushes--;
-                flushing = undefined;
-              });
+              // A failed background flush is not an error by itself (the final fsync below reports the
+              // disk's state); caught here, where it happens, so it can never go unhandled.
+              flushing = handle
+                .datasync()
+                .catch(() => {})
+                .finally(() => {
+                  backgroundFlushes--;
+                  flushing = undefined;
+                });
             }
           }
         } catch (error) {
           if (options.signal?.aborted) throw options.signal.reason;
           streamError = error instanceof Error ? error.message : String(error);
         }
-        // A failed background flush is not an error by itself: the final sync below reports the disk's state.
-        await flushing?.catch(() => {});
+        await flushing;
         options.signal?.throwIfAborted();
         if (streamError === undefined) await handle.sync();
       } finally {
-        await flushing?.catch(() => {});
+        await flushing;
         await handle.close();
       }
       if (streamError !== undefined) {

@@ -198,7 +198,7 @@ export class AnalysisCache {
       await writeFile(tmp, JSON.stringify(entry));
       await rename(tmp, file);
       // One entry per manifest: the previous analysis of this manifest goes, so the folder never grows.
-      const mine = `${path.basename(file).split('-')[0]!}-`;
+      const mine = prefixOf(parts.manifestPath);
       for (const name of await readdir(this.#dir)) {
         if (name.startsWith(mine) && name.endsWith('.json') && name !== path.basename(file))
           await unlink(path.join(this.#dir, name)).catch(() => undefined);
@@ -228,8 +228,13 @@ export class AnalysisCache {
 
   /** `<sha256(manifest path), 32 hex>-<key, 32 hex>.json`. */
   #fileFor(manifestPath: string, key: string): string {
-    return path.join(this.#dir, `${sha256(manifestPath).slice(0, 32)}-${key.slice(0, 32)}.json`);
+    return path.join(this.#dir, `${prefixOf(manifestPath)}${key.slice(0, 32)}.json`);
   }
+}
+
+/** The start of every entry name of one manifest: `<sha256(manifest path), 32 hex>-`. */
+function prefixOf(manifestPath: string): string {
+  return `${sha256(manifestPath).slice(0, 32)}-`;
 }
 
 function keyOf(parts: AnalysisKeyParts): string {

@@ -249,8 +249,8 @@ class Reader {
         const headerEnd = vs - 1;
         if (text[headerEnd] !== '\n') throw new Unsure();
         const lineStart = text.lastIndexOf('\n', headerEnd - 1) + 1;
-        const header = /(?:^|[ :-])([|>])[-]? *(?:#.*)?$/.exec(text.slice(lineStart, headerEnd));
-        if (header === null || keyEnd === -1 || lineStart + header.index >= headerEnd) throw new Unsure();
+        const header = /(?:^|[ :-])([|>])-? *(?:#.*)?$/.exec(text.slice(lineStart, headerEnd));
+        if (header === null || keyEnd === -1) throw new Unsure();
         const indicator = lineStart + header.index + header[0].indexOf(header[1]!);
         if (indicator < keyEnd || text.slice(keyEnd, indicator).trim() !== ':') throw new Unsure();
         scalar = new Scalar(getScalarValue(text, event));
@@ -258,9 +258,9 @@ class Reader {
         // The extent ends after the last line with content: blank lines after it are not part of it.
         let end = ve;
         for (;;) {
-          const lineStart = text.lastIndexOf('\n', end - 2) + 1;
-          if (lineStart <= vs || text.slice(lineStart, end).trim() !== '') break;
-          end = lineStart;
+          const lastLine = text.lastIndexOf('\n', end - 2) + 1;
+          if (lastLine <= vs || text.slice(lastLine, end).trim() !== '') break;
+          end = lastLine;
         }
         range = [indicator, end, end];
         break;

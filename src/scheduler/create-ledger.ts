@@ -17,9 +17,8 @@ import { SlidingWindow } from './sliding-window.ts';
  *   Only granted slots are recorded, so a process killed while waiting leaves nothing behind.
  * - Each slot is recorded when the create's response arrives (`settle`), never earlier than the service's
  *   own stamp, so "60 s after our record" is always more than 60 s after the service's: the window needs no
- *   safety margin. (It once kept each slot for a minute plus 1 s as well; over a long storyboard that cost a
- *   second of every minute, 1.7 % of the throughput the quota allows.) `marginMs` remains for a service
- *   whose clock or counting is known to be looser.
+ *   safety margin: one would cost its length out of every minute of the quota (1 s is 1.7 %). `marginMs`
+ *   remains for a service whose clock or counting is known to be looser.
  * - `penalise` (after a 429) blocks every process's window until `now + retryAfterMs`.
  * - Adaptive lowering: a 429 that follows the previous one within a window extends a *streak*; the
  *   effective limit is `limit - (streak - 1)`, floor 1 (a first, lone 429 only pauses: it may be a fluke such

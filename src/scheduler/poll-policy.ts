@@ -27,10 +27,9 @@
  *
  * Why the dense phase bounds the lateness: a poll at `t` that still sees the job running means the render
  * time R > t, so the next poll at most `lateBound(t) <= lateBound(R)` later (`0.6 lateBound(t)` near a
- * prediction) is on time. Why the long sleeps
- * do not overshoot: `remaining` is a *lower* bound on linear progress (progress figures are integers, so
- * each could be up to 1 below the truth; the rate is taken from the pessimistic ends), and the jittered
- * sleep still ends `margin` before it. Only the learned estimate alone can overshoot, when it is more than
+ * prediction) is on time. Why the long sleeps do not overshoot: `remaining` is a *lower* bound on linear
+ * progress (progress figures are integers, so each could be up to 1 below the truth; the rate is taken from
+ * the pessimistic ends), and the jittered sleep still ends `margin` before it. Only the learned estimate alone can overshoot, when it is more than
  * ~1.6x the real time; the first poll then returns progress and the prediction switches to it.
  *
  * Then: the server's `openai-poll-after-ms` is a floor (it asked us not to come sooner), and the result is

@@ -201,6 +201,22 @@ describe('Store.ingest', () => {
       const again = await store.ingest(webStream(mib(48).reverse()));
       expect(again.ok).toBe(true);
       expect(datasync.mock.calls.length).toBeGreaterThan(before);
+
+      // A background flush that fails (a disk hiccup) neither fails the ingest nor goes unhandled: the
+      // final fsync is what reports the disk's state.
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        datasync.mockImplementation(() => Promise.reject(new Error('EIO: background flush')));
+        const body = mib(40).map((b) => b.map((x) => x ^ 0x5a));
+        const flaky = await store.ingest(webStream(body));
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(flaky).toMatchObject({ ok: true, value: { digest: sha(Buffer.concat(body)) } });
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
     } finally {
       datasync.mockRestore();
     }
