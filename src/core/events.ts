@@ -85,12 +85,19 @@ export type ShotFailureReason =
   | 'download-corrupt'
   /** The finished video expired or was deleted remotely before it could be downloaded. */
   | 'video-expired'
-  /** A job id from the journal is unknown to the service, or an intent could not be reconciled safely. */
+  /** A job id from the journal is unknown to the service (expired or deleted before it was downloaded). */
   | 'lost-job'
+  /**
+   * A create's response was lost and the service's List could not be read to find the job: nothing is created
+   * for the shot until a List answers (the intent stays in the journal).
+   */
+  | 'unreconciled'
   /** The reference image could not be read or resized (`fit`) before upload. */
   | 'reference-image'
   /** Writing to the local store or `out/` failed (disk full, permissions). */
-  | 'local-io';
+  | 'local-io'
+  /** `--frozen`: the shot would need a generation, so nothing was sent for it. */
+  | 'frozen';
 
 export const SHOT_FAILURE_REASONS: readonly ShotFailureReason[] = [
   'job-failed',
@@ -104,8 +111,10 @@ export const SHOT_FAILURE_REASONS: readonly ShotFailureReason[] = [
   'download-corrupt',
   'video-expired',
   'lost-job',
+  'unreconciled',
   'reference-image',
   'local-io',
+  'frozen',
 ];
 
 /** The shot counts of a plan, one per state. */

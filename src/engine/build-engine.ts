@@ -2,25 +2,24 @@
  * The build engine: turns a plan into videos in `out/`, pinned in the lockfile (design.md sections 4-6).
  *
  * Long-lived: one per process. `build()` may be called again while jobs of an earlier call still run (watch
- * mode), so jobs are keyed by shot key inside the engine and outlive the build that started them. A later
- * build that needs a key already in flight waits for that job instead of paying for another, and a build
- * that stops waiting (Ctrl-C, or watch moving on to a newer save) leaves its jobs running into the action
- * cache: they were paid for. Only `close({ abandon: true })` stops them, and then the journal keeps their
- * ids for the next process.
+ * mode), so jobs live in the job registry (job-registry.ts), keyed by shot key, and outlive the build that
+ * started them. A later build that needs a key already in flight waits for that job instead of paying for
+ * another; another process holding the key's claim is waited for the same way. A build that stops waiting
+ * (Ctrl-C, or watch moving on to a newer save) leaves its jobs running into the action cache: they were paid
+ * for. Only `close({ abandon: true })` stops them, and then the journal keeps them for the next process.
  *
  * Per shot, in dependency order (a child waits for its parent's outcome, then computes its own key from the
  * parent's *output*):
  *
- *   fresh in the lockfile -> materialise;  sample in the action cache -> re-pin;  in flight -> wait;
- *   else -> a new job (run-job.ts) -> action cache -> lockfile -> materialise
+ *   fresh in the lockfile -> materialise;  pinned but not stored -> restore by download;
+ *   sample in the action cache -> re-pin;  else -> the job registry (resume, reconcile or create)
+ *   -> action cache -> lockfile -> materialise
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Sha256, ShotId, ShotKey, VideoId } from '../core/brand.ts';
+import { join } from 'node:path';
+import type { Sha256, ShotId, ShotKey } from '../core/brand.ts';
 import type { Clock } from '../core/clock.ts';
-import type { BuildEvent, ShotFailureReason } from '../core/events.ts';
+import type { BuildEvent } from '../core/events.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import { providerFamily } from '../config/capabilities.ts';
 import type { Manifest, ShotConfig } from '../manifest/types.ts';
@@ -28,27 +27,28 @@ import type { LockEntry, Lockfile, Sample } from '../cache/types.ts';
 import type { Store } from '../cache/store.ts';
 import type { ActionCache } from '../cache/action-cache.ts';
 import type { Failures } from '../cache/failures.ts';
-import { writeLockfile } from '../cache/lockfile.ts';
 import type { CreateLedger } from '../scheduler/create-ledger.ts';
+import type { Journal } from '../scheduler/journal.ts';
+import type { ShotClaims } from '../scheduler/shot-claims.ts';
+import { FileShotClaims } from '../scheduler/shot-claims.ts';
 import type { BuildPlan } from '../plan/plan-types.ts';
 import { sha256Hex, shotKey, shotKeyData } from '../plan/shot-key.ts';
-import type { ShotKeyData } from '../plan/shot-key.ts';
-import type { RemoteVideo, VideoProvider } from '../provider/types.ts';
-import { DispatchGate } from './dispatch-gate.ts';
-import { Semaphore } from './semaphore.ts';
-import type { Journal, PendingIntent } from '../scheduler/journal.ts';
-import { reconcileAll } from '../scheduler/journal.ts';
 import { lockEntryFor } from '../plan/lock-entry-for.ts';
-import { priceOf } from '../plan/plan-build.ts';
-import { downloadAsset, restorePinned, resumeJob, runNewJob } from './run-job.ts';
-import type { JobContext, JobResult, JobSpec } from './run-job.ts';
+import type { VideoProvider } from '../provider/types.ts';
+import { createLanes } from './lanes.ts';
+import type { Lanes } from './lanes.ts';
+import type { JobContext, JobResult } from './job-types.ts';
+import { JobRegistry } from './job-registry.ts';
+import { jobSpecFor, resumedSpec } from './job-spec.ts';
+import type { PreparedReference } from './job-spec.ts';
+import { downloadVariant } from './download-job.ts';
+import { placeOutputs } from './place-outputs.ts';
+import { LockWriter } from './lock-writer.ts';
+import { localIoCode, localIoFailure } from './shot-failure.ts';
+import type { ShotFailure } from './shot-failure.ts';
 
-/** A reference image as it will be uploaded (after `fit`). */
-export interface PreparedReference {
-  readonly digest: Sha256;
-  readonly path: string;
-  readonly mime: 'image/jpeg' | 'image/png' | 'image/webp';
-}
+export type { PreparedReference } from './job-spec.ts';
+export { assetPath } from './place-outputs.ts';
 
 export interface BuildEngineOptions {
   readonly config: ProjectConfig;
@@ -58,6 +58,8 @@ export interface BuildEngineOptions {
   readonly actionCache: ActionCache;
   readonly journal: Journal;
   readonly ledger: CreateLedger;
+  /** Single flight per shot key across processes. @default claims under `<cacheDir>/claims/` */
+  readonly claims?: ShotClaims;
   /** Where failures are remembered for `status` and watch. @default none */
   readonly failures?: Failures;
   readonly clock: Clock;
@@ -113,7 +115,7 @@ export interface BuildInput {
 export interface BuildOutcome {
   readonly built: readonly ShotId[];
   readonly cached: readonly ShotId[];
-  readonly failed: readonly { readonly shot: ShotId; readonly reason: string; readonly message: string }[];
+  readonly failed: readonly ({ readonly shot: ShotId } & ShotFailure)[];
   readonly blocked: readonly ShotId[];
   /** USD spent by this build; null when any generated shot's price is unknown. */
   readonly costUsd: number | null;
@@ -131,30 +133,47 @@ type ShotOutcome =
       readonly sample: Sample | null;
       readonly built: boolean;
     }
-  | { readonly kind: 'failed'; readonly reason: string; readonly message: string }
+  | { readonly kind: 'failed'; readonly failure: ShotFailure }
   | { readonly kind: 'blocked'; readonly by: ShotId }
   | { readonly kind: 'interrupted' };
 
+type Done = Extract<ShotOutcome, { kind: 'done' }>;
+
+/** One build's shared state, passed to each shot. */
+interface Run {
+  readonly input: BuildInput;
+  readonly lock: LockEntries;
+  readonly force: ReadonlySet<ShotId>;
+  readonly dispatchSignal: AbortSignal;
+  readonly outcomeOf: (id: ShotId) => Promise<ShotOutcome>;
+  readonly refused: ShotId[];
+}
+
 export class BuildEngine {
   readonly #options: BuildEngineOptions;
-  readonly #gate: DispatchGate;
-  readonly #downloads: Semaphore;
-  readonly #jobs = new Map<ShotKey, Promise<JobResult>>();
+  readonly #lanes: Lanes;
+  readonly #ctx: JobContext;
+  readonly #registry: JobRegistry;
+  readonly #lockWriter = new LockWriter();
   readonly #failedKeys = new Map<ShotKey, { reason: string; message: string }>();
   readonly #abandon = new AbortController();
   #provider: Promise<VideoProvider> | undefined;
-  #resumedJournal = false;
-  /** Keys with a journal intent that could not be reconciled (List failed): never created in this process. */
-  readonly #unreconciled = new Set<ShotKey>();
-  /** Remote ids this process knows belong to jobs (submitted or resumed). */
+  /** Remote ids this process knows belong to jobs (submitted, resumed, pinned). */
   readonly #knownVideoIds = new Set<string>();
-  /** Serialises lockfile writes. */
-  #lockWrite: Promise<void> = Promise.resolve();
 
   constructor(options: BuildEngineOptions) {
     this.#options = options;
-    this.#gate = new DispatchGate({ maxInFlight: options.config.provider.quota.maxInFlight });
-    this.#downloads = new Semaphore(options.downloadConcurrency ?? 4);
+    this.#lanes = createLanes({
+      maxInFlight: options.config.provider.quota.maxInFlight,
+      downloads: options.downloadConcurrency ?? 4,
+    });
+    this.#ctx = this.#jobContext();
+    this.#registry = new JobRegistry({
+      ctx: this.#ctx,
+      claims: options.claims ?? new FileShotClaims({ cacheDir: options.config.cacheDir }),
+      failures: options.failures,
+      abandon: this.#abandon.signal,
+    });
   }
 
   /** Keys whose generation failed in this process; watch does not resubmit them until the key changes. */
@@ -162,9 +181,9 @@ export class BuildEngine {
     return this.#failedKeys;
   }
 
-  /** Jobs created on the service and not finished. */
+  /** Jobs running in this process (created on the service, or about to be). */
   get jobsInFlight(): number {
-    return this.#jobs.size;
+    return this.#registry.size;
   }
 
   async build(input: BuildInput): Promise<BuildOutcome> {
@@ -180,44 +199,57 @@ export class BuildEngine {
     let firstFailure: ShotId | undefined;
     const refused: ShotId[] = [];
 
-    if (!this.#resumedJournal) {
-      this.#resumedJournal = true;
-      await this.#resumeJournal(input.manifest);
-    }
+    // What earlier runs (or this process's earlier builds) left unfinished: resumed in the background.
+    await this.#registry.resumePending((p) => resumedSpec(p, input.manifest));
     if (options.regenerateExpired === true) {
       for (const id of this.#expiredParentsToRegenerate(input, lock)) force.add(id);
     }
 
-    const ctx = this.#jobContext();
-    const outcomeOf = (id: ShotId): Promise<ShotOutcome> => {
-      let p = outcomes.get(id);
-      if (p === undefined) {
-        p = this.#processShot(id, { input, lock, force, ctx, dispatchSignal, outcomeOf, refused }).then(
-          (outcome) => {
+    const run: Run = {
+      input,
+      lock,
+      force,
+      dispatchSignal,
+      refused,
+      outcomeOf: (id) => {
+        let p = outcomes.get(id);
+        if (p === undefined) {
+          p = this.#processShot(id, run).then((outcome) => {
             if (outcome.kind === 'failed' && firstFailure === undefined) {
               firstFailure = id;
               if (options.failFast === true) failFast.abort(new Error('--fail-fast'));
             }
             return outcome;
-          },
-        );
-        outcomes.set(id, p);
-      }
-      return p;
+          });
+          outcomes.set(id, p);
+        }
+        return p;
+      },
     };
     const targets = input.plan.shots.map((s) => s.id);
-    const results = await Promise.all(targets.map(async (id) => [id, await outcomeOf(id)] as const));
+    const results = new Map(
+      await Promise.all(targets.map(async (id) => [id, await run.outcomeOf(id)] as const)),
+    );
 
     // A full build forgets lock entries of shots that left the manifest; a `--shot` build keeps the others.
     if (targets.length === input.manifest.shots.size) {
       for (const id of [...lock.keys()]) if (!input.manifest.shots.has(id)) lock.delete(id);
     }
     // Unchanged entries are the file as read: nothing to serialise or compare (a no-op build stays cheap).
-    if (lock.changed) await this.#writeLock(input.manifest.lockfilePath, lock);
+    if (lock.changed) {
+      const failure = await this.#writeLock(input.manifest.lockfilePath, lock);
+      if (failure !== undefined) {
+        // Nothing pinned by this build reached the lockfile; the action cache still has every sample, so
+        // the next build pins them without generating.
+        for (const id of lock.setIds) {
+          if (results.get(id)?.kind === 'done') results.set(id, this.#fail(id, null, failure));
+        }
+      }
+    }
 
     const built: ShotId[] = [];
     const cached: ShotId[] = [];
-    const failed: { shot: ShotId; reason: string; message: string }[] = [];
+    const failed: ({ shot: ShotId } & ShotFailure)[] = [];
     const blocked: ShotId[] = [];
     let costUsd: number | null = 0;
     let interrupted = input.signal.aborted;
@@ -231,7 +263,7 @@ export class BuildEngine {
           } else cached.push(id);
           break;
         case 'failed':
-          failed.push({ shot: id, reason: outcome.reason, message: outcome.message });
+          failed.push({ shot: id, ...outcome.failure });
           break;
         case 'blocked':
           blocked.push(id);
@@ -245,7 +277,7 @@ export class BuildEngine {
       emit({
         type: 'interrupted',
         time: clock.now(),
-        inFlight: this.#jobs.size,
+        inFlight: this.#registry.size,
         resume: input.resumeCommand,
       });
     }
@@ -265,8 +297,8 @@ export class BuildEngine {
   /** Stops the engine. With `abandon`, running jobs stop polling and stay in the journal for the next run. */
   async close(options: { abandon: boolean }): Promise<void> {
     if (options.abandon) this.#abandon.abort(new Error('sora-build is stopping'));
-    else await Promise.allSettled([...this.#jobs.values()]);
-    await this.#lockWrite;
+    await this.#registry.settled();
+    await this.#lockWriter.idle();
     if (this.#provider !== undefined) await (await this.#provider.catch(() => undefined))?.close();
   }
 
@@ -275,24 +307,13 @@ export class BuildEngine {
     return this.#options.actionCache.samples(entry.key).find((s) => s.output === entry.output) ?? null;
   }
 
-  async #processShot(
-    id: ShotId,
-    run: {
-      input: BuildInput;
-      lock: LockEntries;
-      force: ReadonlySet<ShotId>;
-      ctx: JobContext;
-      dispatchSignal: AbortSignal;
-      outcomeOf: (id: ShotId) => Promise<ShotOutcome>;
-      refused: ShotId[];
-    },
-  ): Promise<ShotOutcome> {
-    const { input, lock, ctx } = run;
+  async #processShot(id: ShotId, run: Run): Promise<ShotOutcome> {
+    const { input, lock } = run;
     const { clock, emit, config, store, actionCache } = this.#options;
     const shot = input.manifest.shots.get(id);
     if (shot === undefined) throw new Error(`internal error: planned shot ${id} is not in the manifest`);
     const parentId = shot.remixOf ?? shot.extendOf;
-    let parent: Extract<ShotOutcome, { kind: 'done' }> | null = null;
+    let parent: Done | null = null;
     if (parentId !== undefined) {
       const p = await run.outcomeOf(parentId);
       if (p.kind === 'interrupted') return p;
@@ -327,21 +348,28 @@ export class BuildEngine {
 
     const pinned = lock.get(id);
     const repin = (entry: LockEntry, sample: Sample | null, source: 'lockfile' | 'action-cache') =>
-      this.#repin(shot, key, entry, sample, source, ctx, input.signal);
+      this.#repin(shot, key, entry, sample, source, input.signal);
     // A shot the plan found fresh had its object checked there; materialising checks it again anyway.
     const present = (digest: Sha256): boolean =>
       (planned?.state === 'fresh' && planned.lockEntry?.output === digest) || store.hasObject(digest);
     if (!forced && pinned !== undefined && pinned.key === key && present(pinned.output)) {
       // The sample matters only for extra assets (a thumbnail it lists); a child that must be generated
-      // looks its parent's up when it needs the expiry (`#parentSample`). A no-op build reads no sample.
+      // looks its parent's up when it needs the expiry. A no-op build reads no sample.
       const needsSample = shot.assets.some((a) => a !== 'video');
       return repin(pinned, needsSample ? this.#sampleOf(pinned) : null, 'lockfile');
     }
     if (!forced && pinned !== undefined && pinned.key === key) {
       // Pinned but not in the local store (a fresh clone, a pruned cache): download it again while the
       // service keeps it. Only the pinned bytes are accepted; anything else falls through to generation.
-      const spec = { shot: id, key, expected: { size: shot.size, seconds: pinned.seconds } } as JobSpec;
-      const restored = await restorePinned(spec, ctx, pinned.videoId, pinned.output, input.signal);
+      const spec = { shot: id, expected: { size: shot.size, seconds: pinned.seconds } };
+      const restored = await downloadVariant(
+        spec,
+        this.#ctx,
+        pinned.videoId,
+        'video',
+        input.signal,
+        pinned.output,
+      );
       if (restored.ok) {
         const sample: Sample = {
           output: pinned.output,
@@ -353,7 +381,8 @@ export class BuildEngine {
           costUsd: null,
           assets: {},
         };
-        await actionCache.addSample(key, sample);
+        // Best effort: the lockfile pins it either way.
+        await actionCache.addSample(key, sample).catch(ignoreLocalIo);
         return repin(pinned, sample, 'lockfile');
       }
       if (input.signal.aborted) return { kind: 'interrupted' };
@@ -373,99 +402,88 @@ export class BuildEngine {
     }
     const remembered = this.#failedKeys.get(key);
     if (remembered !== undefined && input.options?.retryFailedKeys === false) {
-      return this.#fail(
-        id,
-        key,
-        {
-          reason: remembered.reason as ShotFailureReason,
-          message: remembered.message,
-          code: null,
-          videoId: null,
-          retryable: false,
-          hint: 'not submitted again until the shot changes',
-        },
-        null,
-        false,
-      );
+      return this.#fail(id, null, {
+        reason: remembered.reason as ShotFailure['reason'],
+        message: remembered.message,
+        code: null,
+        videoId: null,
+        retryable: false,
+        hint: 'not submitted again until the shot changes',
+      });
     }
 
     if (parent !== null) {
       const expiresAt = (parent.sample ?? this.#sampleOf(parent.entry))?.expiresAt ?? null;
       if (expiresAt !== null && expiresAt <= clock.now()) {
-        return this.#fail(
-          id,
-          key,
-          {
-            reason: 'parent-expired',
-            message: `the remote video of ${parentId} (${parent.entry.videoId}) expired at ${new Date(expiresAt).toISOString()}, so ${id} cannot be made from it`,
-            code: null,
-            videoId: null,
-            retryable: false,
-            hint: `run again with --regenerate-expired to regenerate ${parentId} (and so every shot made from it)`,
-          },
-          null,
-        );
+        return this.#fail(id, key, {
+          reason: 'parent-expired',
+          message: `the remote video of ${parentId} (${parent.entry.videoId}) expired at ${new Date(expiresAt).toISOString()}, so ${id} cannot be made from it`,
+          code: null,
+          videoId: null,
+          retryable: false,
+          hint: `run again with --regenerate-expired to regenerate ${parentId} (and so every shot made from it)`,
+        });
       }
     }
 
-    if (this.#unreconciled.has(key)) {
-      return this.#fail(
-        id,
-        key,
-        {
-          reason: 'lost-job',
-          message: `an earlier run may have created ${id} but its response was lost, and the service's List could not be read to check; it was not created again`,
-          code: null,
-          videoId: null,
-          retryable: true,
-          hint: 'run the build again once the service answers',
-        },
-        null,
-      );
-    }
     if (input.options?.frozen === true) {
       run.refused.push(id);
-      return this.#fail(
-        id,
-        key,
-        {
-          reason: 'video-expired',
-          message: `--frozen: ${id} would have to be generated (its pinned video could not be restored from the store or the service)`,
-          code: null,
-          videoId: pinned?.videoId ?? null,
-          retryable: false,
-          hint: 'run the build without --frozen and commit the lockfile',
-        },
-        null,
-        false,
-      );
+      return this.#fail(id, null, {
+        reason: 'frozen',
+        message: `--frozen: ${id} would have to be generated (its pinned video could not be restored from the store or the service)`,
+        code: null,
+        videoId: pinned?.videoId ?? null,
+        retryable: false,
+        hint: 'run the build without --frozen and commit the lockfile',
+      });
     }
-    const spec = await this.#jobSpec(shot, key, keyData, reference, parent, input);
-    if ('reason' in spec) return this.#fail(id, key, spec, null);
+    const spec = await jobSpecFor({
+      config,
+      shot,
+      key,
+      keyData,
+      reference,
+      parent: parent?.entry ?? null,
+      // FIFO: equal priorities, so the lanes serve shots in the order they became ready.
+      priority: this.#options.ordering === 'fifo' ? 0 : (planned?.criticalPathMs ?? 0),
+    });
+    if ('reason' in spec) return this.#fail(id, key, spec);
+    // A forced rebuild or reroll wants a new sample: the ones there now do not count.
+    const ignore = new Set(forced ? actionCache.samples(key).map((s) => s.output) : []);
     let result: JobResult;
     for (;;) {
-      let job = this.#jobs.get(key);
-      if (job === undefined)
-        job = this.#startJob(spec, () => runNewJob(spec, ctx, run.dispatchSignal, this.#abandon.signal));
-      result = await untilAborted(job, input.signal);
-      if (result.ok || result.reason !== 'cancelled' || run.dispatchSignal.aborted) break;
+      result = await untilAborted(this.#registry.obtain(spec, run.dispatchSignal, { ignore }), input.signal);
       // A job another build started and then cancelled before sending: start our own.
+      if (result.kind !== 'cancelled' || run.dispatchSignal.aborted) break;
     }
-    if (!result.ok) {
-      if (result.reason === 'interrupted' || (result.reason === 'cancelled' && input.signal.aborted))
-        return { kind: 'interrupted' };
-      if (result.reason === 'cancelled') {
+    switch (result.kind) {
+      case 'interrupted':
+        return result;
+      case 'cancelled':
+        if (input.signal.aborted) return { kind: 'interrupted' };
         emit({ type: 'shot-blocked', time: clock.now(), shot: id, blockedBy: id });
         return { kind: 'blocked', by: id };
-      }
-      return this.#fail(id, key, { ...result, reason: result.reason }, shot);
+      case 'failed':
+        return this.#fail(id, key, result.failure);
+      case 'done':
+        break;
     }
     const sample = result.sample;
-    const placed = await this.#place(shot, key, sample.output, sample, ctx, input.signal);
-    if (placed !== undefined) return this.#fail(id, key, placed, null);
+    const placed = await placeOutputs({
+      ctx: this.#ctx,
+      shot,
+      key,
+      out: this.#outPath(shot),
+      digest: sample.output,
+      sample,
+      signal: input.signal,
+    });
+    if (placed === 'interrupted') return { kind: 'interrupted' };
+    if (placed !== undefined) return this.#fail(id, key, placed);
     const entry = lockEntryFor(shot.id, keyData, sample);
     lock.set(id, entry);
-    await this.#writeLock(input.manifest.lockfilePath, lock);
+    const unpinned = await this.#writeLock(input.manifest.lockfilePath, lock);
+    if (unpinned !== undefined) return this.#fail(id, key, { ...unpinned, videoId: sample.videoId });
     this.#failedKeys.delete(key);
     await this.#recordPrompt(keyData.prompt);
     emit({
@@ -484,11 +502,12 @@ export class BuildEngine {
   /**
    * Keeps the prompt text of a pinned shot in the store under its sha256, the lockfile's `prompt_sha256`,
    * so `sora-build why` can show the old prompt after an edit (the committed lockfile keeps only the digest).
+   * Best effort: a full disk costs `why` its old prompt, nothing else.
    */
   async #recordPrompt(prompt: string): Promise<void> {
     const { store } = this.#options;
     if (store.hasObject(sha256Hex(prompt))) return;
-    await store.ingest(Readable.from([Buffer.from(prompt, 'utf8')]));
+    await store.ingest(Readable.from([Buffer.from(prompt, 'utf8')])).catch(ignoreLocalIo);
   }
 
   /** Puts a shot that needs no generation in place and reports it (`fresh`, restored, or re-pinned). */
@@ -498,11 +517,19 @@ export class BuildEngine {
     entry: LockEntry,
     sample: Sample | null,
     source: 'lockfile' | 'action-cache',
-    ctx: JobContext,
     signal: AbortSignal,
   ): Promise<ShotOutcome> {
-    const placed = await this.#place(shot, key, entry.output, sample, ctx, signal);
-    if (placed !== undefined) return this.#fail(shot.id, key, placed, null);
+    const placed = await placeOutputs({
+      ctx: this.#ctx,
+      shot,
+      key,
+      out: this.#outPath(shot),
+      digest: entry.output,
+      sample,
+      signal,
+    });
+    if (placed === 'interrupted') return { kind: 'interrupted' };
+    if (placed !== undefined) return this.#fail(shot.id, key, placed);
     const { clock, emit } = this.#options;
     emit({
       type: 'shot-cached',
@@ -516,185 +543,11 @@ export class BuildEngine {
     return { kind: 'done', entry, sample, built: false };
   }
 
-  /** Registers a job under its key; on success its sample goes to the action cache whoever is waiting. */
-  #startJob(spec: JobSpec, run: () => Promise<JobResult>): Promise<JobResult> {
-    const job = (async (): Promise<JobResult> => {
-      const result = await run();
-      if (result.ok) await this.#options.actionCache.addSample(spec.key, result.sample);
-      return result;
-    })();
-    this.#jobs.set(spec.key, job);
-    const forget = (): void => {
-      if (this.#jobs.get(spec.key) === job) this.#jobs.delete(spec.key);
-    };
-    job.then(forget, forget);
-    return job;
-  }
-
-  async #jobSpec(
-    shot: ShotConfig,
-    key: ShotKey,
-    keyData: ShotKeyData,
-    reference: PreparedReference | null,
-    parent: Extract<ShotOutcome, { kind: 'done' }> | null,
-    input: BuildInput,
-  ): Promise<
-    | JobSpec
-    | {
-        reason: ShotFailureReason;
-        message: string;
-        code: null;
-        videoId: null;
-        retryable: boolean;
-        hint: string | null;
-      }
-  > {
-    const { config } = this.#options;
-    let inputReference: JobSpec['request']['inputReference'];
-    if (reference !== null) {
-      try {
-        const bytes = await readFile(reference.path);
-        const digest = createHash('sha256').update(bytes).digest('hex');
-        if (digest !== reference.digest) throw new Error('the file changed after the build was planned');
-        inputReference = {
-          bytes,
-          mime: reference.mime,
-          filename: `${shot.id}.${reference.mime.split('/')[1] === 'jpeg' ? 'jpg' : reference.mime.split('/')[1]}`,
-        };
-      } catch (error) {
-        return {
-          reason: 'reference-image',
-          message: `could not read the reference image ${reference.path}: ${(error as Error).message}`,
-          code: null,
-          videoId: null,
-          retryable: false,
-          hint: null,
-        };
-      }
-    }
-    const operation =
-      shot.remixOf !== undefined ? 'remix' : shot.extendOf !== undefined ? 'extend' : 'create';
-    const price = priceOf(shot.model, config.provider.pricing, providerFamily(config.provider.type));
-    const planned = input.plan.byId.get(shot.id);
-    const totalSeconds =
-      operation === 'extend' && parent !== null ? parent.entry.seconds + shot.seconds : shot.seconds;
-    return {
-      shot: shot.id,
-      key,
-      operation,
-      request: {
-        model: shot.model,
-        prompt: keyData.prompt,
-        size: shot.size,
-        seconds: shot.seconds,
-        ...(inputReference === undefined ? {} : { inputReference }),
-      },
-      parentVideoId: parent?.entry.videoId ?? null,
-      expected: { size: shot.size, seconds: totalSeconds },
-      // FIFO: equal priorities, so the gate serves shots in the order they became ready.
-      priority: this.#options.ordering === 'fifo' ? 0 : (planned?.criticalPathMs ?? 0),
-      costUsd: price === null ? null : price * shot.seconds,
-      assets: shot.assets.filter((a): a is 'thumbnail' | 'spritesheet' => a !== 'video'),
-    };
-  }
-
-  /**
-   * Puts a shot's video (and its extra assets) into `out/`. Fetches an asset the sample lacks (a shot that
-   * asked for a thumbnail later): a download, never a generation. Returns a failure, or undefined.
-   */
-  async #place(
-    shot: ShotConfig,
-    key: ShotKey,
-    digest: Sha256,
-    sample: Sample | null,
-    ctx: JobContext,
-    signal: AbortSignal,
-  ): Promise<
-    | {
-        reason: ShotFailureReason;
-        message: string;
-        code: string | null;
-        videoId: VideoId | null;
-        retryable: boolean;
-        hint: string | null;
-      }
-    | undefined
-  > {
-    const { store, actionCache } = this.#options;
-    const out = this.#outPath(shot);
-    const placed = await store.materialise(digest, out);
-    if (!placed.ok)
-      return {
-        reason: 'local-io',
-        message: `the video ${digest} left the store before it could be placed at ${out}`,
-        code: null,
-        videoId: null,
-        retryable: true,
-        hint: null,
-      };
-    let current = sample;
-    for (const variant of shot.assets) {
-      if (variant === 'video') continue;
-      let assetDigest = current?.assets[variant];
-      if ((assetDigest === undefined || !store.hasObject(assetDigest)) && current !== null) {
-        const spec = { shot: shot.id, key, expected: { size: shot.size, seconds: shot.seconds } } as JobSpec;
-        const got = await downloadAsset(spec, ctx, current.videoId, variant, signal);
-        if (!got.ok)
-          return got.failure as {
-            reason: ShotFailureReason;
-            message: string;
-            code: string | null;
-            videoId: VideoId | null;
-            retryable: boolean;
-            hint: string | null;
-          };
-        assetDigest = got.digest;
-        current = { ...current, assets: { ...current.assets, [variant]: got.digest } };
-        await actionCache.addSample(key, current);
-      }
-      if (assetDigest === undefined) continue;
-      const assetOut = assetPath(out, variant);
-      const r = await store.materialise(assetDigest, assetOut);
-      if (!r.ok)
-        return {
-          reason: 'local-io',
-          message: `the ${variant} ${assetDigest} left the store before it could be placed at ${assetOut}`,
-          code: null,
-          videoId: null,
-          retryable: true,
-          hint: null,
-        };
-    }
-    return undefined;
-  }
-
-  #fail(
-    id: ShotId,
-    key: ShotKey,
-    failure: {
-      reason: ShotFailureReason;
-      message: string;
-      code: string | null;
-      videoId: VideoId | null;
-      retryable: boolean;
-      hint: string | null;
-    },
-    _shot: ShotConfig | null,
-    remember = true,
-  ): ShotOutcome {
+  /** Reports a failed shot; with a `key`, remembers it for watch and `status`. */
+  #fail(id: ShotId, key: ShotKey | null, failure: ShotFailure): ShotOutcome {
     const { clock, emit, failures } = this.#options;
-    emit({
-      type: 'shot-failed',
-      time: clock.now(),
-      shot: id,
-      reason: failure.reason,
-      message: failure.message,
-      code: failure.code,
-      videoId: failure.videoId,
-      retryable: failure.retryable,
-      hint: failure.hint,
-    });
-    if (remember) {
+    emit({ type: 'shot-failed', time: clock.now(), shot: id, ...failure });
+    if (key !== null) {
       this.#failedKeys.set(key, { reason: failure.reason, message: failure.message });
       void failures
         ?.record({
@@ -707,34 +560,42 @@ export class BuildEngine {
         })
         .catch(() => undefined);
     }
-    return { kind: 'failed', reason: failure.reason, message: failure.message };
+    return { kind: 'failed', failure };
   }
 
   #outPath(shot: ShotConfig): string {
     return join(this.#options.config.outDir, ...shot.output.split('/'));
   }
 
-  #writeLock(path: string, lock: ReadonlyMap<ShotId, LockEntry>): Promise<void> {
-    const snapshot = new Map(lock);
-    this.#lockWrite = this.#lockWrite.then(() =>
-      writeLockfile(path, { version: 1, shots: snapshot }).then(() => undefined),
-    );
-    return this.#lockWrite;
+  /** Writes the lockfile; a failed write is returned as the failure of the shots it pins. */
+  async #writeLock(path: string, lock: ReadonlyMap<ShotId, LockEntry>): Promise<ShotFailure | undefined> {
+    try {
+      await this.#lockWriter.write(path, lock);
+      return undefined;
+    } catch (error) {
+      if (localIoCode(error) === undefined) throw error;
+      return {
+        ...localIoFailure(error, `writing the lockfile ${path}`, null),
+        hint: 'the video is stored and recorded: the next build pins it without generating',
+      };
+    }
   }
 
   #jobContext(): JobContext {
-    const { config, store, journal, ledger, clock, emit, durations } = this.#options;
+    const { config, store, actionCache, journal, ledger, clock, emit, durations } = this.#options;
     // model|size|seconds: what the learned render durations are keyed by (see open-engine.ts).
-    const kind = (spec: JobSpec): string =>
-      `${spec.request.model}|${spec.expected.size}|${spec.request.seconds}`;
+    const kind = (spec: {
+      request: { model: string; seconds: number };
+      expected: { size: string };
+    }): string => `${spec.request.model}|${spec.expected.size}|${spec.request.seconds}`;
     return {
       provider: () => this.#providerOnce(),
       providerName: config.provider.name,
       store,
+      actionCache,
       journal,
       ledger,
-      gate: this.#gate,
-      downloads: this.#downloads,
+      lanes: this.#lanes,
       clock,
       emit: (event) => {
         if (event.type === 'job-submitted' || event.type === 'resumed')
@@ -746,79 +607,13 @@ export class BuildEngine {
       claimedVideoIds: () => new Set(this.#knownVideoIds),
       estimateRenderMs: (spec) => durations?.estimate(kind(spec)) ?? null,
       recordRenderMs: (spec, ms) => durations?.record(kind(spec), ms),
-      ...(this.#options.random === undefined ? {} : { random: this.#options.random }),
+      random: this.#options.random ?? Math.random,
     };
   }
 
   #providerOnce(): Promise<VideoProvider> {
     this.#provider ??= this.#options.provider();
     return this.#provider;
-  }
-
-  /**
-   * Picks up what an earlier process left in the journal: jobs with a remote id are polled (not created
-   * again); intents without one are looked for through List, and resumed if found.
-   */
-  async #resumeJournal(manifest: Manifest): Promise<void> {
-    const { journal, clock, emit } = this.#options;
-    const pending = await journal.pending();
-    if (pending.length === 0) return;
-    const ctx = this.#jobContext();
-    const withoutId = pending.filter((p) => p.videoId === null);
-    const claimed = new Set<string>(pending.flatMap((p) => (p.videoId === null ? [] : [p.videoId])));
-    const ids = new Map<string, VideoId>();
-    if (withoutId.length > 0) {
-      let listed: RemoteVideo[] | undefined;
-      try {
-        listed = [];
-        const oldest = Math.min(...withoutId.map((p) => p.intent.at)) - 60_000;
-        for await (const v of (await this.#providerOnce()).list(
-          { order: 'desc', limit: 100 },
-          this.#abandon.signal,
-        )) {
-          if (v.createdAt < oldest) break;
-          listed.push(v);
-        }
-      } catch {
-        // Cannot reconcile now: the intents stay in the journal for a later run; nothing is created for them
-        // in this one either (their shots are submitted anew only once reconciliation has said "not found").
-        listed = undefined;
-      }
-      if (listed !== undefined) {
-        const results = reconcileAll(
-          withoutId.map((p) => p.intent),
-          listed,
-          { claimed },
-        );
-        for (const p of withoutId) {
-          const result = results.get(p.intent.id);
-          const found = result?.outcome === 'found' ? result.video : undefined;
-          emit({
-            type: 'reconciled',
-            time: clock.now(),
-            shot: p.intent.shot,
-            matched: found !== undefined,
-            videoId: found?.id ?? null,
-          });
-          if (found === undefined) {
-            await journal.recordAbandoned(p.intent.id, clock.now(), 'not found on the service');
-          } else {
-            await journal.recordSubmitted(p.intent.id, found.id, found.createdAt);
-            ids.set(p.intent.id, found.id);
-          }
-        }
-      } else {
-        for (const p of withoutId) this.#unreconciled.add(p.intent.key);
-      }
-    }
-    for (const p of pending) {
-      const videoId = p.videoId ?? ids.get(p.intent.id);
-      if (videoId === undefined || this.#jobs.has(p.intent.key)) continue;
-      const spec = resumedSpec(p, manifest);
-      this.#startJob(spec, () => resumeJob(spec, ctx, p.intent.id, videoId, this.#abandon.signal)).catch(
-        () => undefined,
-      );
-    }
   }
 
   /** Parents pinned in the lockfile whose remote video expired while a remix/extend child must be made. */
@@ -845,40 +640,23 @@ export class BuildEngine {
   }
 }
 
-/** `out/intro.mp4` -> `out/intro.thumbnail.webp` / `out/intro.spritesheet.jpg`. */
-export function assetPath(videoPath: string, variant: 'thumbnail' | 'spritesheet'): string {
-  const base = videoPath.replace(/\.mp4$/i, '');
-  return variant === 'thumbnail' ? `${base}.thumbnail.webp` : `${base}.spritesheet.jpg`;
+/** Swallows a file-system error of a best-effort write; rethrows anything else (a bug). */
+function ignoreLocalIo(error: unknown): void {
+  if (localIoCode(error) === undefined) throw error;
 }
 
-function resumedSpec(pending: PendingIntent, manifest: Manifest): JobSpec {
-  const { intent } = pending;
-  const shot = manifest.shots.get(intent.shot);
-  return {
-    shot: intent.shot,
-    key: intent.key,
-    operation: intent.request.operation,
-    // Never sent again: a resumed job is only polled and downloaded.
-    request: {
-      model: intent.request.model,
-      prompt: '',
-      size: intent.request.size,
-      seconds: intent.request.seconds,
-    },
-    parentVideoId: intent.request.parentVideoId,
-    expected: { size: intent.request.size, seconds: intent.request.seconds },
-    priority: Number.MAX_SAFE_INTEGER,
-    costUsd: null,
-    assets: (shot?.assets ?? []).filter((a): a is 'thumbnail' | 'spritesheet' => a !== 'video'),
-  };
-}
-
-/** The lockfile's entries during a build, remembering whether anything was set or removed. */
+/** The lockfile's entries during a build, remembering what was set or removed. */
 class LockEntries extends Map<ShotId, LockEntry> {
   changed = false;
+  /** Shots whose entry this build set. */
+  readonly setIds = new Set<ShotId>();
 
   override set(id: ShotId, entry: LockEntry): this {
-    if (this.get(id) !== entry) this.changed = true;
+    if (this.get(id) !== entry) {
+      this.changed = true;
+      // Map's constructor calls set() before the field initialisers have run.
+      this.setIds?.add(id);
+    }
     return super.set(id, entry);
   }
 
@@ -889,21 +667,11 @@ class LockEntries extends Map<ShotId, LockEntry> {
   }
 }
 
-const INTERRUPTED: JobResult = {
-  ok: false,
-  reason: 'interrupted',
-  message: 'interrupted',
-  code: null,
-  videoId: null,
-  retryable: true,
-  hint: null,
-};
-
 /** Waits for `job` unless `signal` aborts first (the job itself goes on). */
 function untilAborted(job: Promise<JobResult>, signal: AbortSignal): Promise<JobResult> {
-  if (signal.aborted) return Promise.resolve(INTERRUPTED);
+  if (signal.aborted) return Promise.resolve({ kind: 'interrupted' });
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => resolve(INTERRUPTED);
+    const onAbort = (): void => resolve({ kind: 'interrupted' });
     signal.addEventListener('abort', onAbort, { once: true });
     job.then(
       (r) => {

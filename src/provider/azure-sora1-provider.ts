@@ -8,7 +8,6 @@ import {
   sanitizeCause,
   type ErrorContext,
 } from './map-provider-error.ts';
-import { withReadRetries } from './read-retry.ts';
 import type { SecretRedactor } from './redact.ts';
 import type { ProviderAuth } from './resolve-auth.ts';
 import {
@@ -37,11 +36,6 @@ export interface AzureSora1ProviderOptions {
    * @default 120_000
    */
   readonly timeoutMs?: number;
-  /**
-   * Waits before each retry of a read, in clock milliseconds; the length is the number of retries.
-   * @default [500, 2000]
-   */
-  readonly readRetryDelaysMs?: readonly number[];
   /** @default 'preview' (every Sora 1 call is documented with it) */
   readonly apiVersion?: string;
 }
@@ -80,7 +74,7 @@ interface SoraJobList {
  * `succeeded` -> completed, `failed`/`cancelled` -> failed (with `failure_reason` as the error code).
  * Sora 1 has no progress figure, so `progress` is null. Remix and extend do not exist in this API.
  *
- * Retries as in OpenAIProvider: create is sent once, reads are retried on the clock.
+ * Retries as in OpenAIProvider: every call is one attempt; the engine is the one layer that retries.
  */
 export class AzureSora1Provider implements VideoProvider {
   readonly name: string;
@@ -160,16 +154,8 @@ export class AzureSora1Provider implements VideoProvider {
 
   async delete(id: VideoId, signal?: AbortSignal): Promise<void> {
     const path = `/video/generations/jobs/${encodeURIComponent(id)}`;
-    await withReadRetries(async (attempt) => {
-      try {
-        const response = await this.#send(`delete ${id}`, signal, 'DELETE', path, {});
-        await response.body?.cancel();
-      } catch (error) {
-        // A retry after a lost response finds the job already gone: that is the outcome we wanted.
-        if (attempt > 0 && error instanceof ProviderError && error.kind === 'not-found') return;
-        throw error;
-      }
-    }, this.#retryOptions(signal));
+    const response = await this.#send(`delete ${id}`, signal, 'DELETE', path, {});
+    await response.body?.cancel();
   }
 
   async download(id: VideoId, variant: ContentVariant, signal?: AbortSignal): Promise<Download> {
@@ -196,10 +182,7 @@ export class AzureSora1Provider implements VideoProvider {
         ? `/video/generations/${gen}/content/video`
         : `/video/generations/${gen}/content/thumbnail`;
     const query: Record<string, string> = variant === 'video' ? { quality: 'high' } : {};
-    const response = await withReadRetries(
-      () => this.#send(`download ${variant} of ${id}`, signal, 'GET', path, query),
-      this.#retryOptions(signal),
-    );
+    const response = await this.#send(`download ${variant} of ${id}`, signal, 'GET', path, query);
     if (response.body === null) {
       throw new ProviderError({
         kind: 'server',
@@ -230,25 +213,15 @@ export class AzureSora1Provider implements VideoProvider {
     );
   }
 
-  #readJson<T>(
+  async #readJson<T>(
     operation: string,
     signal: AbortSignal | undefined,
     method: string,
     path: string,
     query: Record<string, string>,
   ): Promise<T> {
-    return withReadRetries(async () => {
-      const response = await this.#send(operation, signal, method, path, query);
-      return this.#json<T>(operation, response, signal);
-    }, this.#retryOptions(signal));
-  }
-
-  #retryOptions(signal: AbortSignal | undefined) {
-    return {
-      clock: this.#options.clock,
-      signal,
-      ...(this.#options.readRetryDelaysMs !== undefined ? { delaysMs: this.#options.readRetryDelaysMs } : {}),
-    };
+    const response = await this.#send(operation, signal, method, path, query);
+    return this.#json<T>(operation, response, signal);
   }
 
   /**

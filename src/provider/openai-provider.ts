@@ -4,7 +4,6 @@ import type { Clock } from '../core/clock.ts';
 import { asVideoId, type VideoId } from '../core/brand.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
 import { mapSdkError, type ErrorContext } from './map-provider-error.ts';
-import { withReadRetries } from './read-retry.ts';
 import type { SecretRedactor } from './redact.ts';
 import { isAzureBaseUrl, type ProviderAuth } from './resolve-auth.ts';
 import {
@@ -41,11 +40,6 @@ export interface OpenAIProviderOptions {
    * @default 120_000
    */
   readonly timeoutMs?: number;
-  /**
-   * Waits before each retry of a read, in clock milliseconds; the length is the number of retries.
-   * @default [500, 2000]
-   */
-  readonly readRetryDelaysMs?: readonly number[];
   /** Called by `close()` after the adapter's own cleanup (the embedded emulator stops here). */
   readonly onClose?: () => Promise<void>;
 }
@@ -56,9 +50,10 @@ export interface OpenAIProviderOptions {
  *
  * Retries: the SDK's automatic retries are off for every request (`maxRetries: 0`). Create, remix and
  * extend are never repeated, because a repeat after a lost response could start (and bill) a second job;
- * the scheduler decides from `ProviderError.delivered`. Reads are retried a few times on the clock
- * (`withReadRetries`). The one exception is a 401 under Entra ID: the server refused the request without
- * acting on it, so it is sent once more with a freshly fetched token.
+ * the engine decides from `ProviderError.delivered`. Reads are not retried here either: every call is one
+ * attempt, and the engine (src/engine/read-retries.ts) is the one layer that retries, with an event each
+ * time. The one exception is a 401 under Entra ID: the server refused the request without acting on it, so
+ * it is sent once more with a freshly fetched token.
  */
 export class OpenAIProvider implements VideoProvider {
   readonly name: string;
@@ -150,14 +145,8 @@ export class OpenAIProvider implements VideoProvider {
   }
 
   async delete(id: VideoId, signal?: AbortSignal): Promise<void> {
-    await this.#read(`delete ${id}`, signal, async (opts, attempt) => {
-      try {
-        await this.#client.videos.delete(id, opts);
-      } catch (error) {
-        // A retry after a lost response finds the video already gone: that is the outcome we wanted.
-        if (attempt > 0 && error instanceof OpenAI.NotFoundError) return;
-        throw error;
-      }
+    await this.#read(`delete ${id}`, signal, async (opts) => {
+      await this.#client.videos.delete(id, opts);
     });
   }
 
@@ -190,17 +179,13 @@ export class OpenAIProvider implements VideoProvider {
     return this.#attempt(operation, signal, call);
   }
 
-  /** A read: repeated on connection failures and 5xx, on the clock. */
+  /** A read: one attempt (the engine decides about retries). */
   #read<T>(
     operation: string,
     signal: AbortSignal | undefined,
-    call: (opts: RequestOptions, attempt: number) => Promise<T>,
+    call: (opts: RequestOptions) => Promise<T>,
   ): Promise<T> {
-    return withReadRetries((attempt) => this.#attempt(operation, signal, (opts) => call(opts, attempt)), {
-      clock: this.#options.clock,
-      signal,
-      ...(this.#options.readRetryDelaysMs !== undefined ? { delaysMs: this.#options.readRetryDelaysMs } : {}),
-    });
+    return this.#attempt(operation, signal, call);
   }
 
   /** One call with SDK retries off, errors mapped; under Entra ID a 401 is answered with one fresh token. */

@@ -304,8 +304,3 @@ export class CreateLedger {
     }
   }
 }
-
-/** One-shot form: opens the ledger and acquires a slot. */
-export async function acquireCreateSlot(options: CreateLedgerOptions & AcquireOptions): Promise<CreateSlot> {
-  return CreateLedger.open(options).acquireCreateSlot(options);
-}

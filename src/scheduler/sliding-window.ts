@@ -78,16 +78,6 @@ export class SlidingWindow {
     this.#events.splice(i, 0, at);
   }
 
-  /**
-   * Reserves the next slot: records an event at `nextSlotAt(now)` and returns that time (the caller waits
-   * until then before acting).
-   */
-  reserve(now: number, limit: number = this.limit): number {
-    const at = this.nextSlotAt(now, limit);
-    this.record(at);
-    return at;
-  }
-
   /** Drops events that can no longer affect any decision at or after `now`. */
   prune(now: number): void {
     this.#events = this.eventsAt(now) as number[];

@@ -173,7 +173,7 @@ describe('AzureSora1Provider against a Sora 1 contract server', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('maps flat and wrapped error bodies, never retries create, retries reads', async () => {
+  it('maps flat and wrapped error bodies, and makes one attempt per call (the engine retries)', async () => {
     const { server, provider } = await setUp();
     const bad = await failure(provider.create({ ...request, size: '999x480' }));
     expect(bad).toMatchObject({
@@ -206,6 +206,8 @@ describe('AzureSora1Provider against a Sora 1 contract server', () => {
     const { id } = await provider.create(request);
     server.injected.push({ status: 503, body: { error: { code: 'ServiceUnavailable', message: 'busy' } } });
     const mid = server.requests.length;
+    expect(await failure(provider.retrieve(id))).toMatchObject({ kind: 'server', status: 503 });
+    expect(server.requests.length - mid).toBe(1);
     expect((await provider.retrieve(id)).status).toBe('queued');
     expect(server.requests.length - mid).toBe(2);
   });

@@ -18,7 +18,7 @@ import {
 import { providerConfig } from './provider-config.ts';
 
 const KEY = 'sk-test-0123456789abcdefSECRETKEY';
-/** 10,000x: the adapter's 500 ms / 2 s read-retry waits take well under a millisecond. */
+/** 10,000x: any clock wait takes well under a millisecond. */
 const clock = new ScaledClock({ speed: 10_000 });
 
 let server: CannedServer | undefined;
@@ -203,24 +203,21 @@ describe('OpenAIProvider over HTTP', () => {
     expect(body).toMatch(/name="prompt"\r\n\r\nthe camera keeps rising\r\n/);
   });
 
-  it('retries reads on 5xx and dropped connections, on the clock', async () => {
+  it('makes one attempt per read: a 5xx or a dropped connection goes to the engine, which retries', async () => {
     const { server, provider } = await setUp((_req, res, n) => {
-      if (n === 0) return sendJson(res, 503, { error: { message: 'busy', type: 'server_error' } });
+      if (n === 0) return sendJson(res, 502, { error: { message: 'bad gateway', type: 'server_error' } });
       if (n === 1) return void res.socket?.destroy();
       sendJson(res, 200, videoJson({ status: 'in_progress', progress: 40 }));
     });
-    const video = await provider.retrieve(asVideoId('video_0001'));
-    expect(video.progress).toBe(40);
+    expect(await failure(provider.retrieve(asVideoId('video_0001')))).toMatchObject({
+      kind: 'server',
+      status: 502,
+    });
+    expect(server.requests).toHaveLength(1);
+    expect(await failure(provider.retrieve(asVideoId('video_0001')))).toMatchObject({ kind: 'connection' });
+    expect(server.requests).toHaveLength(2);
+    expect((await provider.retrieve(asVideoId('video_0001'))).progress).toBe(40);
     expect(server.requests).toHaveLength(3);
-  });
-
-  it('gives up on a read after two retries', async () => {
-    const { server, provider } = await setUp((_req, res) =>
-      sendJson(res, 502, { error: { message: 'bad gateway', type: 'server_error' } }),
-    );
-    const error = await failure(provider.retrieve(asVideoId('video_0001')));
-    expect(server.requests).toHaveLength(3);
-    expect(error).toMatchObject({ kind: 'server', status: 502 });
   });
 
   it('maps 404 to not-found and does not retry it', async () => {
@@ -337,16 +334,15 @@ describe('OpenAIProvider over HTTP', () => {
     ]);
   });
 
-  it('deletes, and treats a 404 on a retried delete as done', async () => {
+  it('deletes in one attempt; a dropped connection is reported, not repeated', async () => {
     const { server, provider } = await setUp((_req, res, n) => {
       if (n === 0) return sendJson(res, 200, { id: 'video_1', object: 'video.deleted', deleted: true });
-      if (n === 1) return void res.socket?.destroy();
-      sendJson(res, 404, { error: { message: 'not found', type: 'invalid_request_error' } });
+      res.socket?.destroy();
     });
     await provider.delete(asVideoId('video_1'));
     expect(server.requests[0]).toMatchObject({ method: 'DELETE', path: '/v1/videos/video_1' });
-    await provider.delete(asVideoId('video_2'));
-    expect(server.requests).toHaveLength(3);
+    expect(await failure(provider.delete(asVideoId('video_2')))).toMatchObject({ kind: 'connection' });
+    expect(server.requests).toHaveLength(2);
   });
 
   it('streams a download without buffering it, with Accept: application/binary', async () => {

@@ -27,9 +27,13 @@ describe('SlidingWindow', () => {
     },
   );
 
-  it('reserves back-to-back slots that never exceed the limit in any window', () => {
+  it('grants back-to-back slots that never exceed the limit in any window', () => {
     const window = new SlidingWindow({ limit: 3, windowMs: 1000 });
-    const times = Array.from({ length: 10 }, (_, i) => window.reserve(i * 10));
+    const times = Array.from({ length: 10 }, (_, i) => {
+      const at = window.nextSlotAt(i * 10);
+      window.record(at);
+      return at;
+    });
     expect(times).toEqual([0, 10, 20, 1000, 1010, 1020, 2000, 2010, 2020, 3000]);
     expect(respects(times, 3, 1000)).toBe(true);
     expect(respects(times, 3, 1001)).toBe(false);

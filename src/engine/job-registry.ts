@@ -1,0 +1,230 @@
+/**
+ * Every job of this engine, by shot key: the one owner that starts, joins and resumes them.
+ *
+ * Single flight, in two rings:
+ * - in this process, a key maps to at most one running job; a build that needs a key already running
+ *   (an earlier watch build, a resumed journal entry) waits for that job;
+ * - across processes on the machine, a job runs only under its key's claim (src/scheduler/shot-claims.ts).
+ *   A process that finds the key claimed by a live process waits until the claim is given back and then
+ *   uses that process's result from the action cache; it never creates.
+ *
+ * Under the claim, before anything is created, what earlier runs left for the key is looked at first: a
+ * sample in the action cache is used; a journal entry with a remote id is resumed (polled and downloaded);
+ * an entry without one is looked for through List, and only a List that answered without it lets a new
+ * create go out.
+ */
+import type { Sha256, ShotKey } from '../core/brand.ts';
+import type { Sample } from '../cache/types.ts';
+import { SHOT_FAILURE_REASONS } from '../core/events.ts';
+import type { ShotFailureReason } from '../core/events.ts';
+import type { Failures } from '../cache/failures.ts';
+import type { PendingIntent } from '../scheduler/journal.ts';
+import type { ShotClaim, ShotClaims } from '../scheduler/shot-claims.ts';
+import type { JobContext, JobResult, JobSpec } from './job-types.ts';
+import { resumeJob, runNewJob } from './job-lifecycle.ts';
+import { reconcileThroughList, unreconciledFailure } from './submit-job.ts';
+import { guardLocalIo } from './shot-failure.ts';
+
+export interface JobRegistryOptions {
+  readonly ctx: JobContext;
+  readonly claims: ShotClaims;
+  /** Where final failures are remembered, so a process that waited on the claim does not pay for them again. */
+  readonly failures?: Failures | undefined;
+  /** Aborted when the engine closes with `abandon`: running jobs stop and stay in the journal. */
+  readonly abandon: AbortSignal;
+  /**
+   * Clock milliseconds between looks at a key another process holds.
+   * @default 1000
+   */
+  readonly waitPollMs?: number;
+}
+
+/** Failures with which the service ended the job: another process waiting on the key takes them as its own. */
+const FINAL: ReadonlySet<ShotFailureReason> = new Set<ShotFailureReason>([
+  'job-failed',
+  'moderation-blocked',
+  'invalid-request',
+  'parent-expired',
+]);
+
+export class JobRegistry {
+  readonly #options: JobRegistryOptions;
+  readonly #jobs = new Map<ShotKey, Promise<JobResult>>();
+
+  constructor(options: JobRegistryOptions) {
+    this.#options = options;
+  }
+
+  /** Jobs running in this process. */
+  get size(): number {
+    return this.#jobs.size;
+  }
+
+  /** Settles once every running job has. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#jobs.values()]);
+  }
+
+  /**
+   * The result for `spec.key`: joins the job running in this process, else runs one under the key's claim.
+   * `dispatchSignal` cancels only before a create is sent.
+   */
+  obtain(
+    spec: JobSpec,
+    dispatchSignal: AbortSignal,
+    options: { readonly ignore?: ReadonlySet<Sha256> } = {},
+  ): Promise<JobResult> {
+    const running = this.#jobs.get(spec.key);
+    if (running !== undefined) return running;
+    return this.#track(spec.key, this.#run(spec, dispatchSignal, options.ignore ?? new Set()));
+  }
+
+  /**
+   * Picks up what earlier runs left in the journal for keys nobody holds: jobs with a remote id are polled
+   * and downloaded; intents without one are looked for through List (and resumed if found). Never creates:
+   * a shot that still needs its job is created by the build that needs it. Runs in the background.
+   */
+  async resumePending(specFor: (pending: PendingIntent) => JobSpec): Promise<void> {
+    const { ctx, claims } = this.#options;
+    const pending = await ctx.journal.pending().catch(() => [] as PendingIntent[]);
+    const keys = new Map<ShotKey, PendingIntent>();
+    for (const p of pending) if (!keys.has(p.intent.key)) keys.set(p.intent.key, p);
+    for (const [key, first] of keys) {
+      if (this.#jobs.has(key)) continue;
+      const claim = await claims.tryAcquire(key).catch(() => null);
+      if (claim === null) continue; // a live process owns it
+      const spec = specFor(first);
+      this.#track(key, this.#underClaim(claim, spec, null, new Set())).catch(() => undefined);
+    }
+  }
+
+  #track(key: ShotKey, job: Promise<JobResult>): Promise<JobResult> {
+    this.#jobs.set(key, job);
+    const forget = (): void => {
+      if (this.#jobs.get(key) === job) this.#jobs.delete(key);
+    };
+    job.then(forget, forget);
+    return job;
+  }
+
+  /** `ignore`: samples that do not count (a forced rebuild or reroll wants a new one). */
+  async #run(spec: JobSpec, dispatchSignal: AbortSignal, ignore: ReadonlySet<Sha256>): Promise<JobResult> {
+    const { ctx, claims, failures } = this.#options;
+    const waitPollMs = this.#options.waitPollMs ?? 1000;
+    const since = ctx.clock.now();
+    let claim: ShotClaim | null = null;
+    let waited = false;
+    for (;;) {
+      const acquired = await guardLocalIo('claiming the shot', null, () => claims.tryAcquire(spec.key));
+      if (!acquired.ok) return { kind: 'failed', failure: acquired.failure };
+      claim = acquired.value;
+      if (claim !== null) break;
+      // Another live process is making this key: its result arrives in the action cache.
+      waited = true;
+      const sample = freshSample(ctx, spec.key, ignore);
+      if (sample !== undefined) return { kind: 'done', sample };
+      try {
+        await ctx.clock.sleep(waitPollMs, dispatchSignal);
+      } catch {
+        return { kind: 'cancelled' };
+      }
+    }
+    if (waited && failures !== undefined) {
+      const last = await failures.lastAsync(spec.key).catch(() => undefined);
+      if (last !== undefined && last.at >= since) {
+        await claim.release();
+        const reason = (SHOT_FAILURE_REASONS as readonly string[]).includes(last.reason)
+          ? (last.reason as ShotFailureReason)
+          : 'job-failed';
+        return {
+          kind: 'failed',
+          failure: {
+            reason,
+            message: `another sora-build process made this shot and it failed: ${last.message}`,
+            code: null,
+            videoId: last.videoId,
+            retryable: !FINAL.has(reason),
+            hint: null,
+          },
+        };
+      }
+    }
+    return this.#underClaim(claim, spec, dispatchSignal, ignore);
+  }
+
+  /** Runs the key's job while holding its claim; the claim is given back however it ends. */
+  async #underClaim(
+    claim: ShotClaim,
+    spec: JobSpec,
+    dispatchSignal: AbortSignal | null,
+    ignore: ReadonlySet<Sha256>,
+  ): Promise<JobResult> {
+    try {
+      const result = await this.#decide(spec, dispatchSignal, ignore);
+      if (result.kind === 'failed' && FINAL.has(result.failure.reason)) {
+        // Durable before the claim is given back: a process waiting on the key reads it next.
+        await this.#options.failures
+          ?.record({
+            key: spec.key,
+            shot: spec.shot,
+            reason: result.failure.reason,
+            message: result.failure.message,
+            at: this.#options.ctx.clock.now(),
+            videoId: result.failure.videoId,
+          })
+          .catch(() => undefined);
+      }
+      return result;
+    } finally {
+      await claim.release();
+    }
+  }
+
+  /** With the claim held: use, resume or reconcile what earlier runs left; create only when nothing is. */
+  async #decide(
+    spec: JobSpec,
+    dispatchSignal: AbortSignal | null,
+    ignore: ReadonlySet<Sha256>,
+  ): Promise<JobResult> {
+    const { ctx, abandon } = this.#options;
+    const sample = freshSample(ctx, spec.key, ignore);
+    if (sample !== undefined) return { kind: 'done', sample };
+    const read = await guardLocalIo('reading the journal', null, () => ctx.journal.pending());
+    if (!read.ok) return { kind: 'failed', failure: read.failure };
+    for (const p of read.value.filter((e) => e.intent.key === spec.key)) {
+      let videoId = p.videoId;
+      if (videoId === null) {
+        const found = await reconcileThroughList(spec, p.intent, ctx, abandon);
+        ctx.emit({
+          type: 'reconciled',
+          time: ctx.clock.now(),
+          shot: spec.shot,
+          matched: found.kind === 'found',
+          videoId: found.kind === 'found' ? found.video.id : null,
+        });
+        if (found.kind === 'unreadable') return { kind: 'failed', failure: unreconciledFailure(spec, found) };
+        if (found.kind === 'not-found') {
+          // A List that answered without it: the create never took effect.
+          await ctx.journal
+            .recordAbandoned(p.intent.id, ctx.clock.now(), 'not found on the service')
+            .catch(() => undefined);
+          continue;
+        }
+        videoId = found.video.id;
+        await ctx.journal.recordSubmitted(p.intent.id, videoId, found.video.createdAt).catch(() => undefined);
+      }
+      return resumeJob(spec, ctx, p.intent.id, videoId, abandon);
+    }
+    if (dispatchSignal === null) return { kind: 'cancelled' };
+    return runNewJob(spec, ctx, dispatchSignal, abandon);
+  }
+}
+
+/** A sample for `key` whose bytes are in the store, read afresh (another process may have just added it). */
+function freshSample(ctx: JobContext, key: ShotKey, ignore: ReadonlySet<Sha256>): Sample | undefined {
+  ctx.actionCache.invalidate();
+  return ctx.actionCache
+    .samples(key)
+    .filter((s) => !ignore.has(s.output) && ctx.store.hasObject(s.output))
+    .at(-1);
+}

@@ -1,0 +1,99 @@
+/**
+ * Building a `JobSpec`: from a planned shot (everything the create sends), or from a journal entry (a job
+ * an earlier run left, which is only polled and downloaded, never sent again).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Sha256, ShotKey } from '../core/brand.ts';
+import type { ProjectConfig } from '../config/types.ts';
+import { providerFamily } from '../config/capabilities.ts';
+import type { Manifest, ShotConfig } from '../manifest/types.ts';
+import type { LockEntry } from '../cache/types.ts';
+import type { ShotKeyData } from '../plan/shot-key.ts';
+import { priceOf } from '../plan/plan-build.ts';
+import type { PendingIntent } from '../scheduler/journal.ts';
+import type { JobSpec } from './job-types.ts';
+import type { ShotFailure } from './shot-failure.ts';
+
+/** A reference image as it will be uploaded (after `fit`). */
+export interface PreparedReference {
+  readonly digest: Sha256;
+  readonly path: string;
+  readonly mime: 'image/jpeg' | 'image/png' | 'image/webp';
+}
+
+export async function jobSpecFor(options: {
+  readonly config: ProjectConfig;
+  readonly shot: ShotConfig;
+  readonly key: ShotKey;
+  readonly keyData: ShotKeyData;
+  readonly reference: PreparedReference | null;
+  readonly parent: LockEntry | null;
+  /** Larger starts first. */
+  readonly priority: number;
+}): Promise<JobSpec | ShotFailure> {
+  const { config, shot, key, keyData, reference, parent } = options;
+  let inputReference: JobSpec['request']['inputReference'];
+  if (reference !== null) {
+    try {
+      const bytes = await readFile(reference.path);
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      if (digest !== reference.digest) throw new Error('the file changed after the build was planned');
+      const ext = reference.mime.split('/')[1] === 'jpeg' ? 'jpg' : reference.mime.split('/')[1];
+      inputReference = { bytes, mime: reference.mime, filename: `${shot.id}.${ext}` };
+    } catch (error) {
+      return {
+        reason: 'reference-image',
+        message: `could not read the reference image ${reference.path}: ${(error as Error).message}`,
+        code: (error as { code?: string }).code ?? null,
+        videoId: null,
+        retryable: false,
+        hint: null,
+      };
+    }
+  }
+  const operation = shot.remixOf !== undefined ? 'remix' : shot.extendOf !== undefined ? 'extend' : 'create';
+  const price = priceOf(shot.model, config.provider.pricing, providerFamily(config.provider.type));
+  const totalSeconds =
+    operation === 'extend' && parent !== null ? parent.seconds + shot.seconds : shot.seconds;
+  return {
+    shot: shot.id,
+    key,
+    operation,
+    request: {
+      model: shot.model,
+      prompt: keyData.prompt,
+      size: shot.size,
+      seconds: shot.seconds,
+      ...(inputReference === undefined ? {} : { inputReference }),
+    },
+    parentVideoId: parent?.videoId ?? null,
+    expected: { size: shot.size, seconds: totalSeconds },
+    priority: options.priority,
+    costUsd: price === null ? null : price * shot.seconds,
+    assets: shot.assets.filter((a): a is 'thumbnail' | 'spritesheet' => a !== 'video'),
+  };
+}
+
+/** The spec of a job an earlier run left in the journal: enough to poll and download it. */
+export function resumedSpec(pending: PendingIntent, manifest: Manifest): JobSpec {
+  const { intent } = pending;
+  const shot = manifest.shots.get(intent.shot);
+  return {
+    shot: intent.shot,
+    key: intent.key,
+    operation: intent.request.operation,
+    // Never sent again: a resumed job is only polled and downloaded.
+    request: {
+      model: intent.request.model,
+      prompt: '',
+      size: intent.request.size,
+      seconds: intent.request.seconds,
+    },
+    parentVideoId: intent.request.parentVideoId,
+    expected: { size: intent.request.size, seconds: intent.request.seconds },
+    priority: Number.MAX_SAFE_INTEGER,
+    costUsd: null,
+    assets: (shot?.assets ?? []).filter((a): a is 'thumbnail' | 'spritesheet' => a !== 'video'),
+  };
+}

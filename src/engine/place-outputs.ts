@@ -1,0 +1,76 @@
+/**
+ * Placing a shot's outputs in `out/`: the video, and the extra assets it asks for (a thumbnail, a
+ * spritesheet). An asset the sample lacks (the shot asked for a thumbnail later) is downloaded (a download,
+ * never a generation) and added to the sample. A write that fails (a full disk, an unwritable `out/`) fails
+ * the shot with the path and the error code.
+ */
+import type { ShotKey } from '../core/brand.ts';
+import type { Sha256 } from '../core/brand.ts';
+import type { Sample } from '../cache/types.ts';
+import type { ShotConfig } from '../manifest/types.ts';
+import type { JobContext } from './job-types.ts';
+import { downloadVariant } from './download-job.ts';
+import { guardLocalIo } from './shot-failure.ts';
+import type { ShotFailure } from './shot-failure.ts';
+
+/** `out/intro.mp4` -> `out/intro.thumbnail.webp` / `out/intro.spritesheet.jpg`. */
+export function assetPath(videoPath: string, variant: 'thumbnail' | 'spritesheet'): string {
+  const base = videoPath.replace(/\.mp4$/i, '');
+  return variant === 'thumbnail' ? `${base}.thumbnail.webp` : `${base}.spritesheet.jpg`;
+}
+
+/** Returns a failure, or undefined once everything is in place. */
+export async function placeOutputs(options: {
+  readonly ctx: JobContext;
+  readonly shot: ShotConfig;
+  readonly key: ShotKey;
+  readonly out: string;
+  readonly digest: Sha256;
+  readonly sample: Sample | null;
+  readonly signal: AbortSignal;
+}): Promise<ShotFailure | 'interrupted' | undefined> {
+  const { ctx, shot, key, out, digest, signal } = options;
+  const placed = await place(ctx, digest, out, 'video', options.sample?.videoId ?? null);
+  if (placed !== undefined) return placed;
+  let current = options.sample;
+  for (const variant of shot.assets) {
+    if (variant === 'video') continue;
+    let assetDigest = current?.assets[variant];
+    if ((assetDigest === undefined || !ctx.store.hasObject(assetDigest)) && current !== null) {
+      const spec = { shot: shot.id, expected: { size: shot.size, seconds: shot.seconds } };
+      const got = await downloadVariant(spec, ctx, current.videoId, variant, signal);
+      if (!got.ok) return got.failure;
+      assetDigest = got.digest;
+      current = { ...current, assets: { ...current.assets, [variant]: got.digest } };
+      const sample = current;
+      // Best effort: without the record the asset is fetched again next time, which costs nothing.
+      await guardLocalIo('recording the asset', sample.videoId, () => ctx.actionCache.addSample(key, sample));
+    }
+    if (assetDigest === undefined) continue;
+    const failed = await place(ctx, assetDigest, assetPath(out, variant), variant, current?.videoId ?? null);
+    if (failed !== undefined) return failed;
+  }
+  return undefined;
+}
+
+async function place(
+  ctx: JobContext,
+  digest: Sha256,
+  path: string,
+  what: string,
+  videoId: Sample['videoId'] | null,
+): Promise<ShotFailure | undefined> {
+  const placed = await guardLocalIo(`placing the ${what} at ${path}`, videoId, () =>
+    ctx.store.materialise(digest, path),
+  );
+  if (!placed.ok) return placed.failure;
+  if (placed.value.ok) return undefined;
+  return {
+    reason: 'local-io',
+    message: `the ${what} ${digest} left the store before it could be placed at ${path}`,
+    code: null,
+    videoId,
+    retryable: true,
+    hint: null,
+  };
+}
