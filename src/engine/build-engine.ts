@@ -469,6 +469,13 @@ export class BuildEngine {
         break;
     }
     const sample = result.sample;
+    if (result.elsewhere === true) {
+      // Another process made it while this one waited on the key: pinned here like any cached sample.
+      const entry = lockEntryFor(shot.id, keyData, sample);
+      const outcome = await repin(entry, sample, 'action-cache');
+      if (outcome.kind === 'done') lock.set(id, entry);
+      return outcome;
+    }
     const placed = await placeOutputs({
       ctx: this.#ctx,
       shot,

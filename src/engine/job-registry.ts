@@ -122,7 +122,7 @@ export class JobRegistry {
       // Another live process is making this key: its result arrives in the action cache.
       waited = true;
       const sample = freshSample(ctx, spec.key, ignore);
-      if (sample !== undefined) return { kind: 'done', sample };
+      if (sample !== undefined) return { kind: 'done', sample, elsewhere: true };
       try {
         await ctx.clock.sleep(waitPollMs, dispatchSignal);
       } catch {
@@ -188,7 +188,7 @@ export class JobRegistry {
   ): Promise<JobResult> {
     const { ctx, abandon } = this.#options;
     const sample = freshSample(ctx, spec.key, ignore);
-    if (sample !== undefined) return { kind: 'done', sample };
+    if (sample !== undefined) return { kind: 'done', sample, elsewhere: true };
     const read = await guardLocalIo('reading the journal', null, () => ctx.journal.pending());
     if (!read.ok) return { kind: 'failed', failure: read.failure };
     for (const p of read.value.filter((e) => e.intent.key === spec.key)) {

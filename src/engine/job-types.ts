@@ -34,8 +34,11 @@ export interface JobSpec {
 
 /** How one job ended for the build waiting on it. */
 export type JobResult =
-  /** Stored and recorded in the action cache. */
-  | { readonly kind: 'done'; readonly sample: Sample }
+  /**
+   * Stored and recorded in the action cache. `elsewhere`: made by another process (found in the action
+   * cache after waiting on its claim), so this build neither paid for it nor generated it.
+   */
+  | { readonly kind: 'done'; readonly sample: Sample; readonly elsewhere?: boolean }
   | { readonly kind: 'failed'; readonly failure: ShotFailure }
   /** Stopped before anything was sent (Ctrl-C, watch moved on, --fail-fast): nothing was paid. */
   | { readonly kind: 'cancelled' }

@@ -57,6 +57,8 @@ interface ClaimFile extends ClaimOwner {
 }
 
 const HOST = hostname();
+/** Nonces of the claims this process holds: a claim naming our own pid but none of these is a dead run's. */
+const heldHere = new Set<string>();
 
 export class FileShotClaims implements ShotClaims {
   readonly dir: string;
@@ -128,13 +130,19 @@ export class FileShotClaims implements ShotClaims {
   }
 
   async #isStale(path: string, claim: ClaimFile | 'unreadable'): Promise<boolean> {
-    if (claim !== 'unreadable' && claim.host === HOST) return !isAlive(claim.pid);
-    // Another host, or a file caught half-written: judged by its last refresh.
+    if (claim !== 'unreadable' && claim.host === HOST) {
+      // Our own pid: a run that died and whose pid came back to us (containers reuse pids).
+      if (claim.pid === process.pid) return !heldHere.has(claim.nonce);
+      if (!isAlive(claim.pid)) return true;
+    }
+    // Another host, a file caught half-written, or a pid now used by an unrelated process: judged by the
+    // last refresh (a live owner refreshes every `refreshMs`).
     const info = await stat(path).catch(() => undefined);
     return info === undefined || Date.now() - info.mtimeMs > this.#staleMs;
   }
 
   #held(key: ShotKey, path: string, nonce: string): ShotClaim {
+    heldHere.add(nonce);
     const refresh = setInterval(() => {
       const now = new Date();
       void utimes(path, now, now).catch(() => undefined);
@@ -146,6 +154,7 @@ export class FileShotClaims implements ShotClaims {
       release: () => {
         released ??= (async () => {
           clearInterval(refresh);
+          heldHere.delete(nonce);
           const current = await readClaim(path);
           if (current !== 'gone' && current !== 'unreadable' && current.nonce === nonce) {
             await unlink(path).catch(() => undefined);
