@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildEngineOptions } from '../../src/engine/build-engine.ts';
 import type { Journal } from '../../src/scheduler/journal.ts';
-import type { ActionCache } from '../../src/cache/action-cache.ts';
 import type { VideoProvider } from '../../src/provider/types.ts';
 import { ProviderError } from '../../src/provider/types.ts';
 import { diskFull, engineProject, failedShots, override, storyboard } from './engine-harness.ts';
@@ -47,7 +46,7 @@ describe('the money path', () => {
         journal: journalWith(o.journal, {
           recordCompleted: async (id, at, output) => {
             // What the next build would find if the process died right after this record.
-            const ac = o.actionCache as ActionCache;
+            const ac = o.actionCache;
             ac.invalidate();
             const key = (await o.journal.pending()).find((p) => p.intent.id === id)!.intent.key;
             seen.push(ac.samples(key).some((s) => s.output === output) ? 'recorded' : 'NOT recorded');
