@@ -11,13 +11,11 @@ import type { ShotConfig } from '../manifest/types.ts';
 import type { JobContext } from './job-types.ts';
 import { downloadVariant } from './download-job.ts';
 import { guardLocalIo } from './shot-failure.ts';
+import { assetPath } from '../cache/asset-path.ts';
 import type { ShotFailure } from './shot-failure.ts';
 
-/** `out/intro.mp4` -> `out/intro.thumbnail.webp` / `out/intro.spritesheet.jpg`. */
-export function assetPath(videoPath: string, variant: 'thumbnail' | 'spritesheet'): string {
-  const base = videoPath.replace(/\.mp4$/i, '');
-  return variant === 'thumbnail' ? `${base}.thumbnail.webp` : `${base}.spritesheet.jpg`;
-}
+// Defined beside the store (reroll --take and the review page place assets too, without the engine).
+export { assetPath };
 
 /** Returns a failure, or undefined once everything is in place. */
 export async function placeOutputs(options: {

@@ -16,16 +16,14 @@
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { ShotId } from '../../core/brand.ts';
-import { writeLockfile, readLockfile } from '../../cache/lockfile.ts';
 import { Store } from '../../cache/store.ts';
-import { ActionCache } from '../../cache/action-cache.ts';
+import { pinTake, takesOf } from '../../cache/pin-take.ts';
+import { unreachable } from '../../core/unreachable.ts';
 import type { Sample } from '../../cache/types.ts';
 import { didYouMean } from '../../manifest/did-you-mean.ts';
-import { lockEntryFor } from '../../plan/lock-entry-for.ts';
 import { computePlan } from '../../plan/compute-plan.ts';
 import { priceOf } from '../../plan/plan-build.ts';
 import type { PlannedShot } from '../../plan/plan-types.ts';
-import { assetPath } from '../../engine/build-engine.ts';
 import {
   confirm,
   formatTable,
@@ -38,7 +36,6 @@ import {
   parseUsd,
 } from '../everyday.ts';
 import type { PlannedProject } from '../everyday.ts';
-import path from 'node:path';
 
 const HELP = `Usage:
   sora-build reroll SHOT... [--yes] [--max-cost USD]   a new take of each shot (costs money)
@@ -113,7 +110,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return ExitCode.Usage;
   }
   if (values.list === true) return list(ctx, project, shots);
-  if (take !== undefined) return pinTake(ctx, project, shots[0]!, take);
+  if (take !== undefined) return pinTakeCommand(ctx, project, shots[0]!, take);
   return reroll(ctx, project, shots, { yes: values.yes === true, maxCost, reporter: values.reporter });
 }
 
@@ -135,7 +132,7 @@ function notRerollable(ctx: CliContext, project: PlannedProject, s: PlannedShot)
 }
 
 function samplesOf(project: PlannedProject, s: PlannedShot): readonly Sample[] {
-  return ActionCache.open(project.config.cacheDir).samples(s.key!);
+  return takesOf(project.config.cacheDir, s);
 }
 
 function list(ctx: CliContext, project: PlannedProject, shots: readonly ShotId[]): number {
@@ -167,45 +164,50 @@ function list(ctx: CliContext, project: PlannedProject, shots: readonly ShotId[]
   return problems > 0 ? ExitCode.Failed : ExitCode.Ok;
 }
 
-async function pinTake(ctx: CliContext, project: PlannedProject, id: ShotId, take: number): Promise<number> {
+async function pinTakeCommand(
+  ctx: CliContext,
+  project: PlannedProject,
+  id: ShotId,
+  take: number,
+): Promise<number> {
   const s = project.plan.byId.get(id)!;
   const why = notRerollable(ctx, project, s);
   if (why !== null) {
     ctx.stderr.write(`sora-build reroll: ${why}\n`);
     return ExitCode.Failed;
   }
-  const samples = samplesOf(project, s);
-  const sample = samples[take - 1];
-  if (sample === undefined) {
-    ctx.stderr.write(
-      `sora-build reroll: ${id} has ${samples.length} take${samples.length === 1 ? '' : 's'} for its current key, so there is no take ${take} (see \`sora-build reroll ${id} --list\`)\n`,
-    );
-    return ExitCode.Usage;
+  const pinned = await pinTake({
+    cacheDir: project.config.cacheDir,
+    outDir: project.config.outDir,
+    lockfilePath: project.manifest.lockfilePath,
+    shot: project.manifest.shots.get(id)!,
+    planned: s,
+    take,
+  });
+  if (!pinned.ok) {
+    const failure = pinned.error;
+    switch (failure.reason) {
+      case 'not-fresh': // checked above, with the command's own words
+        ctx.stderr.write(`sora-build reroll: ${notRerollable(ctx, project, s) ?? ''}\n`);
+        return ExitCode.Failed;
+      case 'no-such-take':
+        ctx.stderr.write(
+          `sora-build reroll: ${id} has ${failure.takes} take${failure.takes === 1 ? '' : 's'} for its current key, so there is no take ${take} (see \`sora-build reroll ${id} --list\`)\n`,
+        );
+        return ExitCode.Usage;
+      case 'take-removed':
+        ctx.stderr.write(
+          `sora-build reroll: take ${take} of ${id} (${failure.sample.videoId}) is no longer in the local store (removed by gc); pick another take or reroll\n`,
+        );
+        return ExitCode.Failed;
+      case 'invalid-lockfile':
+        printDiagnostics(ctx, failure.diagnostics);
+        return ExitCode.Usage;
+      default:
+        return unreachable(failure);
+    }
   }
-  const store = Store.open(project.config.cacheDir);
-  const shot = project.manifest.shots.get(id)!;
-  const out = path.join(project.config.outDir, ...shot.output.split('/'));
-  const placed = await store.materialise(sample.output, out);
-  if (!placed.ok) {
-    ctx.stderr.write(
-      `sora-build reroll: take ${take} of ${id} (${sample.videoId}) is no longer in the local store (removed by gc); pick another take or reroll\n`,
-    );
-    return ExitCode.Failed;
-  }
-  for (const variant of ['thumbnail', 'spritesheet'] as const) {
-    const digest = sample.assets[variant];
-    if (shot.assets.includes(variant) && digest !== undefined)
-      await store.materialise(digest, assetPath(out, variant));
-  }
-  // Re-read the lockfile right before writing: another process may have pinned other shots meanwhile.
-  const current = await readLockfile(project.manifest.lockfilePath);
-  if (!current.ok) {
-    printDiagnostics(ctx, current.error);
-    return ExitCode.Usage;
-  }
-  const shotsNow = new Map(current.value.shots);
-  shotsNow.set(id, lockEntryFor(id, s.keyData!, sample));
-  const { written } = await writeLockfile(project.manifest.lockfilePath, { version: 1, shots: shotsNow });
+  const { sample, out, written } = pinned.value;
   const lock = shownPath(ctx, project.manifest.lockfilePath);
   ctx.stdout.write(
     written
