@@ -25,6 +25,7 @@ import type { BuildEngine } from '../engine/build-engine.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import type { BuildOutcome } from '../engine/build-engine.ts';
 import { createReporter } from '../reporter/create-reporter.ts';
+import { LiveLogReporter, teeReporter } from '../reporter/live-log.ts';
 import { REPORTER_KINDS } from '../reporter/reporter.ts';
 import type { Reporter, ReporterKind } from '../reporter/reporter.ts';
 
@@ -247,16 +248,20 @@ export class EngineHost {
 
   async build(input: HostedBuild): Promise<BuildOutcome> {
     const ctx = this.#ctx;
-    const reporter = createReporter({
-      kind: this.#kind,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      env: ctx.env,
-      isTTY: ctx.stdout.isTTY === true,
-      columns: ctx.stdout.columns,
-      clock: this.#clock,
-      cwd: ctx.cwd,
-    });
+    // Besides the user's reporter, the live log that `sora-build review` follows from another process.
+    const reporter = teeReporter(
+      createReporter({
+        kind: this.#kind,
+        stdout: ctx.stdout,
+        stderr: ctx.stderr,
+        env: ctx.env,
+        isTTY: ctx.stdout.isTTY === true,
+        columns: ctx.stdout.columns,
+        clock: this.#clock,
+        cwd: ctx.cwd,
+      }),
+      LiveLogReporter.open({ cacheDir: this.#cacheDir, manifest: input.manifest.path, pid: process.pid }),
+    );
     this.#reporter = reporter;
     this.#reportInterruption = input.reportInterruption;
     try {

@@ -27,6 +27,7 @@ const COMMANDS: Readonly<Record<string, CommandInfo>> = {
   status: { summary: 'per shot: fresh, stale (why), in flight, failed' },
   why: { summary: 'which key fields changed since the lockfile' },
   reroll: { summary: 'a new sample for the same key (costs money)' },
+  review: { summary: 'the storyboard as a page: watch, pin takes, share (--export)' },
   videos: { summary: "the provider's remote videos: list, delete, download" },
   gc: { summary: 'prune the store of unreferenced objects' },
   emulator: { summary: 'run the API emulator as a standalone server' },

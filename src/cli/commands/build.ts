@@ -9,6 +9,7 @@ import type { ShotId } from '../../core/brand.ts';
 import type { BuildEvent } from '../../core/events.ts';
 import { eventLocation } from '../../core/events.ts';
 import { createReporter } from '../../reporter/create-reporter.ts';
+import { LiveLogReporter, teeReporter } from '../../reporter/live-log.ts';
 import { REPORTER_KINDS } from '../../reporter/reporter.ts';
 import type { ReporterKind } from '../../reporter/reporter.ts';
 import { describeReason, willGenerate } from '../../plan/plan-types.ts';
@@ -97,16 +98,20 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     values.force === true ? plan.shots.map((s) => s.id).filter((id) => selected(values.shot, id)) : [],
   );
 
-  const reporter = createReporter({
-    kind: reporterKind,
-    stdout: ctx.stdout,
-    stderr: ctx.stderr,
-    env: ctx.env,
-    isTTY: ctx.stdout.isTTY === true,
-    columns: ctx.stdout.columns,
-    clock,
-    cwd: ctx.cwd,
-  });
+  // Besides the user's reporter, the live log that `sora-build review` follows from another process.
+  const reporter = teeReporter(
+    createReporter({
+      kind: reporterKind,
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+      env: ctx.env,
+      isTTY: ctx.stdout.isTTY === true,
+      columns: ctx.stdout.columns,
+      clock,
+      cwd: ctx.cwd,
+    }),
+    LiveLogReporter.open({ cacheDir: config.cacheDir, manifest: manifest.path, pid: process.pid }),
+  );
   const emit = (event: BuildEvent): void => reporter.handle(event);
   const resume = `sora-build build ${shownPath(ctx, manifest.path)}${(values.shot ?? []).map((s) => ` --shot ${s}`).join('')}`;
 
