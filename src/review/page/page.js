@@ -264,6 +264,8 @@
       }
     });
     sheet.setAttribute('data-rendered', String(model.generatedAt));
+    if (performance.mark && performance.getEntriesByName('sheet-rendered').length === 0)
+      performance.mark('sheet-rendered');
   }
 
   function pin(shot, take, button) {
