@@ -43,11 +43,11 @@ export async function reviewPage(options: { shots?: number; runs: number }): Pro
         if (r.url().endsWith('.jpg')) posterRequests++;
       });
       await page.goto(server.url, { waitUntil: 'load' });
-      const t = (await page.evaluate(`(() => {
+      const t = await page.evaluate<{ load: number; rendered: number; cards: number }>(`(() => {
         const nav = performance.getEntriesByType('navigation')[0];
         const mark = performance.getEntriesByName('sheet-rendered')[0];
         return { load: nav.loadEventEnd, rendered: mark ? mark.startTime : -1, cards: document.querySelectorAll('#sheet > .shot').length };
-      })()`)) as { load: number; rendered: number; cards: number };
+      })()`);
       if (t.cards !== shots) throw new Error(`expected ${shots} cards, found ${t.cards}`);
       rendered.push(t.rendered / 1000);
       loaded.push(t.load / 1000);
