@@ -98,6 +98,8 @@ export interface LoadedReview {
     readonly manifest: Manifest;
     readonly planned: ReadonlyMap<ShotId, PlannedShot>;
   };
+  /** Where the project keeps things; present when the manifest and config loaded (even if planning failed). */
+  readonly paths?: { readonly cacheDir: string; readonly manifest: string; readonly lockfile: string };
   /** Digest -> whether it is a video (mp4) or a thumbnail (webp), for every digest the model names. */
   readonly media: ReadonlyMap<Sha256, 'video' | 'thumbnail'>;
 }
@@ -125,6 +127,7 @@ export async function loadReview(options: LoadReviewOptions): Promise<LoadedRevi
     };
   }
   const { config, manifest } = loaded;
+  const paths = { cacheDir: config.cacheDir, manifest: manifest.path, lockfile: manifest.lockfilePath };
   const computed = await computePlan({ config, manifest });
   if (!computed.ok) {
     const errors =
@@ -139,6 +142,7 @@ export async function loadReview(options: LoadReviewOptions): Promise<LoadedRevi
         errors,
         shots: [],
       },
+      paths,
       media: new Map(),
     };
   }
@@ -223,6 +227,7 @@ export async function loadReview(options: LoadReviewOptions): Promise<LoadedRevi
       shots,
     },
     project: { config, manifest, planned: plan.byId },
+    paths,
     media,
   };
 }

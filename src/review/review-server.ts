@@ -65,9 +65,10 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(32).toString('hex');
   let loaded = await loadReview(options.review);
-  const project = loaded.project;
-  const cacheDir = project?.config.cacheDir;
-  const manifestPath = project?.manifest.path;
+  // Known whenever the manifest and config loaded, even if planning failed: watching starts anyway, so the
+  // page recovers when the storyboard is fixed.
+  const cacheDir = loaded.paths?.cacheDir;
+  const manifestPath = loaded.paths?.manifest;
   const posters =
     cacheDir === undefined
       ? undefined
@@ -127,7 +128,7 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
   // The manifest's folder: the manifest itself (an edit) and its lockfile (a build, a reroll, a pin).
   let folderWatcher: FSWatcher | undefined;
   if (manifestPath !== undefined) {
-    const watched = new Set([path.basename(manifestPath), path.basename(project!.manifest.lockfilePath)]);
+    const watched = new Set([path.basename(manifestPath), path.basename(loaded.paths!.lockfile)]);
     folderWatcher = watch(path.dirname(manifestPath), (_t, name) => {
       if (typeof name === 'string' && watched.has(name)) reloadSoon();
     });
@@ -272,8 +273,9 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
       if (liveTimer !== undefined) clearTimeout(liveTimer);
       for (const c of clients) c.end();
       clients.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections(); // the browser's idle keep-alive connections would hold close() open
+      await closed;
       await reloading?.catch(() => undefined);
     },
   };
