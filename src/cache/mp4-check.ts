@@ -22,6 +22,11 @@ export interface Mp4Info {
   readonly videoCodec: string;
   /** The audio sample entry's code (`mp4a`, `Opus`, …), or null without audio. */
   readonly audioCodec: string | null;
+  /**
+   * The audio track's own length (its mdhd duration / timescale), or null without audio or mdhd. An encoder
+   * can stop the sound early while the movie still lasts as long as its video: the mvhd duration hides that.
+   */
+  readonly audioDurationSeconds: number | null;
 }
 
 export type Mp4Failure =
@@ -201,6 +206,8 @@ interface Track {
   width: number;
   height: number;
   codec: string | null;
+  /** mdhd duration / timescale, or null when absent. */
+  seconds: number | null;
 }
 
 function parseMoov(moov: Buffer): Result<Mp4Info, Mp4Failure> {
@@ -227,6 +234,7 @@ function parseMoov(moov: Buffer): Result<Mp4Info, Mp4Failure> {
     hasAudio: audio !== undefined,
     videoCodec: video.codec,
     audioCodec: audio?.codec ?? null,
+    audioDurationSeconds: audio?.seconds ?? null,
   });
 }
 
@@ -242,8 +250,18 @@ function readMvhd(buf: Buffer, box: BoxHeader): Result<number, Mp4Failure> {
   return ok(duration / timescale);
 }
 
+/** A track's length from its mdhd (same layout as mvhd up to the duration), or null when unreadable. */
+function readMdhd(buf: Buffer, box: BoxHeader): number | null {
+  const p = box.payload;
+  const version = buf.readUInt8(p);
+  if (box.end - p < (version === 1 ? 32 : 20)) return null;
+  const timescale = version === 1 ? buf.readUInt32BE(p + 20) : buf.readUInt32BE(p + 12);
+  const duration = version === 1 ? Number(buf.readBigUInt64BE(p + 24)) : buf.readUInt32BE(p + 16);
+  return timescale === 0 ? null : duration / timescale;
+}
+
 function readTrak(buf: Buffer, trak: BoxHeader): Result<Track, Mp4Failure> {
-  const track: Track = { handler: null, width: 0, height: 0, codec: null };
+  const track: Track = { handler: null, width: 0, height: 0, codec: null, seconds: null };
   const boxes = children(buf, trak.payload, trak.end);
   if (!boxes.ok) return boxes;
   const tkhd = boxes.value.find((b) => b.type === 'tkhd');
@@ -265,6 +283,8 @@ function readTrak(buf: Buffer, trak: BoxHeader): Result<Track, Mp4Failure> {
     // version/flags (4), pre_defined (4), handler_type (4)
     track.handler = buf.toString('latin1', hdlr.payload + 8, hdlr.payload + 12);
   }
+  const mdhd = mdiaBoxes.value.find((b) => b.type === 'mdhd');
+  if (mdhd !== undefined) track.seconds = readMdhd(buf, mdhd);
   const stsd = findPath(buf, mdiaBoxes.value, ['minf', 'stbl', 'stsd']);
   if (!stsd.ok) return stsd;
   if (stsd.value !== undefined && stsd.value.end - stsd.value.payload >= 16) {
@@ -305,12 +325,16 @@ function printable(type: string): string {
 /** One way a checked MP4 differs from what was requested. */
 export type Mp4Mismatch =
   | { readonly field: 'size'; readonly expected: string; readonly actual: string }
-  | { readonly field: 'seconds'; readonly expected: number; readonly actual: number };
+  | { readonly field: 'seconds'; readonly expected: number; readonly actual: number }
+  /** The sound stops well before the picture does (a Sora 2 video has sound for its whole length). */
+  | { readonly field: 'audio-seconds'; readonly expected: number; readonly actual: number };
 
 /**
  * Compares a checked MP4 with the request (`size` as `WIDTHxHEIGHT`, `seconds`); returns every mismatch
  * (empty when it matches). Durations differ slightly from the request by encoder rounding, hence the
- * tolerance.
+ * tolerance. A video with an audio track must have sound for its whole length, give or take the same
+ * tolerance (AAC frames and encoder priming shift the end by a few tens of milliseconds): a track that stops
+ * after 0.06 s of an 8 s video is not what was ordered. A video without audio passes (Sora 1 has none).
  */
 export function compareMp4ToRequest(
   info: Mp4Info,
@@ -332,6 +356,10 @@ export function compareMp4ToRequest(
     mismatches.push({ field: 'size', expected: request.size, actual: actualSize });
   if (Math.abs(info.durationSeconds - request.seconds) > tolerance) {
     mismatches.push({ field: 'seconds', expected: request.seconds, actual: info.durationSeconds });
+  }
+  const audio = info.audioDurationSeconds;
+  if (audio !== null && info.durationSeconds - audio > tolerance) {
+    mismatches.push({ field: 'audio-seconds', expected: info.durationSeconds, actual: audio });
   }
   return mismatches;
 }

@@ -328,7 +328,9 @@ export class Renderer {
       ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-y'],
       ...inputs.flatMap((i) => ['-f', 'lavfi', '-i', i]),
       ...['-filter_complex', filters.join(';')],
-      ...['-map', '[v]', ...audioOut, '-frames:v', String(seconds * fps)],
+      // `-t`, not `-frames:v`: with a frame count this ffmpeg closes the file after the last video frame and
+      // keeps only the first AAC packets (0.06 s of sound in an 8 s video, issue 11).
+      ...['-map', '[v]', ...audioOut, '-t', String(seconds)],
       ...[
         '-c:v',
         'libx264',

@@ -11,6 +11,7 @@ let dir: string;
 let silent: string;
 let withAudio: string;
 let faststart: string;
+let shortAudio: string;
 
 async function ffmpeg(args: string[]): Promise<void> {
   const mod = (await import('@ffmpeg-installer/ffmpeg')) as { path?: string; default?: { path: string } };
@@ -24,6 +25,7 @@ beforeAll(async () => {
   silent = join(dir, 'silent.mp4');
   withAudio = join(dir, 'audio.mp4');
   faststart = join(dir, 'faststart.mp4');
+  shortAudio = join(dir, 'short-audio.mp4');
   const video = ['-f', 'lavfi', '-i', 'testsrc=size=128x72:rate=4'];
   const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
   await Promise.all([
@@ -53,6 +55,20 @@ beforeAll(async () => {
       '-movflags',
       '+faststart',
       faststart,
+    ]),
+    // The fault issue 11 found in the emulator's videos: a tenth of a second of sound in a 2 s video.
+    ffmpeg([
+      ...video,
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=0.1',
+      '-t',
+      '2',
+      ...x264,
+      '-c:a',
+      'aac',
+      shortAudio,
     ]),
   ]);
 });
@@ -84,6 +100,18 @@ describe('checkMp4', () => {
       hasAudio: true,
       audioCodec: 'mp4a',
     });
+    if (result.ok) expect(result.value.audioDurationSeconds).toBeCloseTo(2, 1);
+  });
+
+  it("reads the audio track's own length when the sound stops before the picture", async () => {
+    const result = await checkMp4(shortAudio);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.durationSeconds).toBeCloseTo(2, 1);
+    expect(result.value.audioDurationSeconds).toBeLessThan(0.2);
+    const mismatches = compareMp4ToRequest(result.value, { size: '128x72', seconds: 2 });
+    expect(mismatches).toHaveLength(1);
+    expect(mismatches[0]).toMatchObject({ field: 'audio-seconds' });
   });
 
   it('handles moov before mdat (faststart) and portrait sizes', async () => {
@@ -159,6 +187,7 @@ describe('compareMp4ToRequest', () => {
     hasAudio: true,
     videoCodec: 'avc1',
     audioCodec: 'mp4a',
+    audioDurationSeconds: 8.0,
   };
   it.each([
     [{ size: '1280x720', seconds: 8 }, []],
@@ -166,6 +195,18 @@ describe('compareMp4ToRequest', () => {
     [{ size: '1280x720', seconds: 4 }, [{ field: 'seconds', expected: 4, actual: 8.02 }]],
   ])('%j -> %j', (request, expected) => {
     expect(compareMp4ToRequest(info, request)).toEqual(expected);
+  });
+
+  it.each([
+    [8.0, []],
+    [7.6, []],
+    [null, []],
+    [0.064, [{ field: 'audio-seconds', expected: 8.02, actual: 0.064 }]],
+    [4, [{ field: 'audio-seconds', expected: 8.02, actual: 4 }]],
+  ])('audio lasting %j of 8.02 s -> %j', (audio, expected) => {
+    expect(
+      compareMp4ToRequest({ ...info, audioDurationSeconds: audio }, { size: '1280x720', seconds: 8 }),
+    ).toEqual(expected);
   });
 });
 
@@ -222,6 +263,7 @@ describe('checkMp4 on 64-bit box forms', () => {
         hasAudio: false,
         videoCodec: 'hvc1',
         audioCodec: null,
+        audioDurationSeconds: null,
       },
     });
   });
