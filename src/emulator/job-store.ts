@@ -3,7 +3,11 @@
  * every read (no timers), so a FakeClock or ScaledClock moves jobs exactly as far as it moves time.
  */
 
-/** Assets stay downloadable this long after completion (24 h of emulator time, like the service's samples). */
+/**
+ * A job's assets stay downloadable this long after it was created (24 h of emulator time): the product page
+ * says videos are kept "for up to 24 hours after they're created", and its sample response has
+ * `expires_at = created_at + 86400`. Both APIs count the same way.
+ */
 export const EXPIRY_MS = 24 * 60 * 60 * 1000;
 
 export type JobStatus = 'queued' | 'in_progress' | 'completed' | 'failed';
@@ -101,8 +105,7 @@ export function viewJob(job: VideoJob, now: number): JobView {
     };
   }
   const completedAt = job.createdAt + queuedMs + renderMs;
-  // From the whole second the API reports, so a client that waits for expires_at sees the assets gone.
-  const expiresAt = Math.floor(completedAt / 1000) * 1000 + EXPIRY_MS;
+  const expiresAt = expiresAtMs(job);
   return {
     status: 'completed',
     progress: 100,
@@ -115,6 +118,14 @@ export function viewJob(job: VideoJob, now: number): JobView {
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
+/**
+ * When a job's assets go, in emulator ms: from the whole second `created_at` reports, so a client that waits
+ * for `expires_at` sees them gone.
+ */
+export function expiresAtMs(job: VideoJob): number {
+  return Math.floor(job.createdAt / 1000) * 1000 + EXPIRY_MS;
+}
+
 /** The spec's `VideoResource`: every key present, nullable ones as null, nothing else. */
 export function toVideoResource(job: VideoJob, now: number): Record<string, unknown> {
   const view = viewJob(job, now);
@@ -126,8 +137,8 @@ export function toVideoResource(job: VideoJob, now: number): Record<string, unkn
     progress: view.progress,
     created_at: seconds(job.createdAt),
     completed_at: view.completedAt === null ? null : seconds(view.completedAt),
-    // Whole seconds after completed_at, so expires_at - completed_at is exactly 86400.
-    expires_at: view.completedAt === null ? null : seconds(view.completedAt) + EXPIRY_MS / 1000,
+    // Exactly created_at + 86400, once there is something to expire (null until completed, as the service).
+    expires_at: view.expiresAt === null ? null : seconds(view.expiresAt),
     prompt: job.prompt,
     size: job.size,
     seconds: String(job.seconds),

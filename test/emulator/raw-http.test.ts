@@ -440,15 +440,16 @@ describe('state rules and expiry', () => {
     expect(remix.body).toMatchObject({ remixed_from_video_id: id, prompt: 'multipart remix' });
   });
 
-  it('expires assets 24 h after completion: content and remix 404, the video itself stays', async () => {
-    await clock.advance(500); // completion off a whole second: expiry still follows the reported expires_at
+  it('expires assets 24 h after creation: content and remix 404, the video itself stays', async () => {
+    await clock.advance(500); // creation off a whole second: expiry still follows the reported expires_at
     const id = await createDone();
     const head = await fetch(`${v1}/videos/${id}/content`, {
       headers: { authorization: 'Bearer sk-test', accept: 'application/binary' },
     });
     expect(head.status).toBe(200);
     await head.body?.cancel();
-    const video = (await call(`${v1}/videos/${id}`)).body as { expires_at: number };
+    const video = (await call(`${v1}/videos/${id}`)).body as { expires_at: number; created_at: number };
+    expect(video.expires_at - video.created_at).toBe(86_400);
     await clock.advance(video.expires_at * 1000 - clock.now() - 1);
     const last = await fetch(`${v1}/videos/${id}/content`, { headers: { authorization: 'Bearer sk-test' } });
     expect(last.status).toBe(200);

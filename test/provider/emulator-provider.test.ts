@@ -96,7 +96,7 @@ describe('the openai adapter against the real emulator', () => {
     expect(created.id).toMatch(/^video_[0-9a-f]{32}$/);
     const done = await settle(provider, created.id);
     expect(done).toMatchObject({ status: 'completed', progress: 100, error: null });
-    expect(done.expiresAt! - done.completedAt!).toBe(86_400_000);
+    expect(done.expiresAt! - done.createdAt).toBe(86_400_000);
 
     const download = await provider.download(created.id, 'video');
     expect(download.contentType).toBe('video/mp4');
