@@ -7,6 +7,18 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms` of this clock's time; rejects with the signal's reason if it is aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Clock milliseconds per real millisecond (a ScaledClock's speed). @default 1 */
+  readonly speed?: number;
+}
+
+/**
+ * Clock milliseconds per real millisecond: 1 unless the clock runs scaled. Durations on the wire (`retry-after`,
+ * `openai-poll-after-ms`, …) are real time, as a real service's are: a sped-up emulator divides its waits by
+ * this before sending them, and a sped-up client multiplies what it reads by it, so any client on any clock
+ * waits the right amount. Timestamps (`created_at`, …) stay on the clock.
+ */
+export function clockSpeed(clock: Clock): number {
+  return clock.speed ?? 1;
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -3,6 +3,7 @@
  * layers (server.ts, the API route files) read and change it; nothing here touches a socket.
  */
 import type { Clock } from '../core/clock.ts';
+import { clockSpeed } from '../core/clock.ts';
 import type { ApiError } from './api-error.ts';
 import { CreateQuota } from './create-quota.ts';
 import type { EmulatorFaults } from './emulator-faults.ts';
@@ -219,6 +220,16 @@ export class EmulatorState {
         this.#renders.delete(gen);
       }
     }
+  }
+
+  /**
+   * A duration of emulator time as the real milliseconds a client should wait. Everything the emulator sends
+   * as a wait (`retry-after-ms`, `retry-after`, `openai-poll-after-ms`, `x-ratelimit-reset-requests`) goes
+   * through this: under `--speed 100` a minute of quota window is 600 real ms, as a client on the wall clock
+   * (any SDK) must be told. Timestamps stay on the emulator clock.
+   */
+  wallMs(emulatorMs: number): number {
+    return emulatorMs / clockSpeed(this.clock);
   }
 
   /** Suggested poll delay for a running job, in emulator ms: a fifth of what is left, 0.5 s to 10 s. */

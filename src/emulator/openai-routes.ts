@@ -64,9 +64,10 @@ export async function routeVideos(
   return undefined;
 }
 
+/** `openai-poll-after-ms` in real ms (see `EmulatorState.wallMs`), for a job still running. */
 function withPollHint(state: EmulatorState, job: VideoJob): Record<string, string> {
   const ms = state.pollAfterMs(job);
-  return ms === null ? {} : { 'openai-poll-after-ms': String(ms) };
+  return ms === null ? {} : { 'openai-poll-after-ms': String(Math.max(1, Math.round(state.wallMs(ms)))) };
 }
 
 /** The x-ratelimit-* headers of the create quota, as of now. */
@@ -75,35 +76,47 @@ export function rateLimitHeaders(state: EmulatorState): Record<string, string> {
   return {
     'x-ratelimit-limit-requests': String(q.limit),
     'x-ratelimit-remaining-requests': String(q.remaining),
-    'x-ratelimit-reset-requests': formatResetDuration(q.resetMs),
+    'x-ratelimit-reset-requests': formatResetDuration(state.wallMs(q.resetMs)),
   };
 }
 
 /**
- * The quota gate for create, remix and extend. Retry-After is whole seconds (at least 1) and retry-after-ms
- * exact, both in emulator time: a client on the same scaled clock waits the right amount.
+ * The 429 of a full create window (both APIs; `limits` is the part of the message that differs), or null
+ * when a slot is free. Every wait in it is real time (`EmulatorState.wallMs`): `retry-after-ms` exact,
+ * `retry-after` whole seconds. At real speed `retry-after` rounds up to at least 1 s, as the service's does;
+ * on a sped-up clock it rounds down (0 included), so it never asks for more than the wait it stands for, and
+ * the SDKs, which read `retry-after-ms` first, wait exactly.
  */
-function quotaRefusal(state: EmulatorState, model: string): ApiError | null {
+export function quotaRefusal(
+  state: EmulatorState,
+  model: string,
+  limits: (limit: number) => string,
+): ApiError | null {
   const q = state.quota.state(state.clock.now());
   if (q.remaining > 0) return null;
-  const seconds = Math.max(1, Math.ceil(q.retryAfterMs / 1000));
+  const ms = Math.max(1, Math.round(state.wallMs(q.retryAfterMs)));
+  const spedUp = state.wallMs(1000) < 1000;
+  const seconds = spedUp ? Math.floor(ms / 1000) : Math.max(1, Math.ceil(ms / 1000));
+  const wait = spedUp && ms < 1000 ? `${ms}ms` : `${seconds}s`;
   return {
     status: 429,
-    message: `Rate limit reached for ${model} on requests per min (RPM): Limit ${q.limit}, Used ${q.limit}, Requested 1. Please try again in ${seconds}s.`,
+    message: `Rate limit reached for ${model} on requests per min (RPM): ${limits(q.limit)}. Please try again in ${wait}.`,
     type: 'requests',
     param: null,
     code: 'rate_limit_exceeded',
     headers: {
       'retry-after': String(seconds),
-      'retry-after-ms': String(Math.max(1, Math.round(q.retryAfterMs))),
+      'retry-after-ms': String(ms),
       ...rateLimitHeaders(state),
     },
   };
 }
 
+const videosLimits = (limit: number): string => `Limit ${limit}, Used ${limit}, Requested 1`;
+
 /** Quota, synchronous moderation, then the job; shared by create, remix and extend. */
 function admit(state: EmulatorState, job: NewJob): RouteResult {
-  const refusal = quotaRefusal(state, job.model);
+  const refusal = quotaRefusal(state, job.model, videosLimits);
   if (refusal !== null) return error(refusal);
   if (findWord(job.prompt, state.faults.moderationRejectWords) !== undefined) {
     return error(
@@ -131,7 +144,7 @@ function createVideo(state: EmulatorState, req: VideosRequest): RouteResult {
   if (!body.ok) return error(body.error);
   // The quota gate comes before validation, as a gateway's would.
   const model = body.value.fields.model;
-  const refusal = quotaRefusal(state, typeof model === 'string' ? model : 'sora-2');
+  const refusal = quotaRefusal(state, typeof model === 'string' ? model : 'sora-2', videosLimits);
   if (refusal !== null) return error(refusal);
   const input = validateCreate(body.value, {
     azure: req.azure === true,
@@ -192,7 +205,7 @@ function remixVideo(state: EmulatorState, id: string, req: VideosRequest): Route
   const body = req.body();
   if (!body.ok) return error(body.error, id);
   const prompt = validateRemix(body.value);
-  const refusal = quotaRefusal(state, 'sora-2');
+  const refusal = quotaRefusal(state, 'sora-2', videosLimits);
   if (refusal !== null) return error(refusal, id);
   if (!prompt.ok) return error(prompt.error, id);
   const parent = usableParent(state, id, 'remixed', null);
@@ -214,7 +227,7 @@ function extendVideo(state: EmulatorState, req: VideosRequest): RouteResult {
   const body = req.body();
   if (!body.ok) return error(body.error);
   const input = validateExtend(body.value);
-  const refusal = quotaRefusal(state, 'sora-2');
+  const refusal = quotaRefusal(state, 'sora-2', videosLimits);
   if (refusal !== null) return error(refusal);
   if (!input.ok) return error(input.error);
   const parent = usableParent(state, input.value.parentId, 'extended', 'video.id');

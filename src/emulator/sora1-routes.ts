@@ -19,7 +19,7 @@ import type { EmulatorState, RouteResult } from './emulator-state.ts';
 import { EXPIRY_MS, viewJob } from './job-store.ts';
 import type { VideoJob } from './job-store.ts';
 import { probeImage } from './image-probe.ts';
-import { rateLimitHeaders } from './openai-routes.ts';
+import { quotaRefusal, rateLimitHeaders } from './openai-routes.ts';
 import type { VideosRequest } from './openai-routes.ts';
 import type { ParsedBody } from './request-body.ts';
 import { isPlainObject } from './request-body.ts';
@@ -308,22 +308,8 @@ function createJob(state: EmulatorState, req: VideosRequest): RouteResult {
   const inpaint = checkInpaint(body);
   if (!inpaint.ok) return err(inpaint.error);
 
-  const q = state.quota.state(state.clock.now());
-  if (q.remaining === 0) {
-    const s = Math.max(1, Math.ceil(q.retryAfterMs / 1000));
-    return err({
-      status: 429,
-      message: `Rate limit reached for ${model} on requests per min (RPM): Limit ${q.limit}. Please try again in ${s}s.`,
-      type: 'requests',
-      param: null,
-      code: 'rate_limit_exceeded',
-      headers: {
-        'retry-after': String(s),
-        'retry-after-ms': String(Math.max(1, Math.round(q.retryAfterMs))),
-        ...rateLimitHeaders(state),
-      },
-    });
-  }
+  const refusal = quotaRefusal(state, model, (limit) => `Limit ${limit}`);
+  if (refusal !== null) return err(refusal);
   if (findWord(prompt, state.faults.moderationRejectWords) !== undefined) {
     return err(
       invalidRequest('Your request was blocked by our moderation system.', 'prompt', 'moderation_blocked'),

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import { clockSpeed } from '../core/clock.ts';
 import { asVideoId, type VideoId } from '../core/brand.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
 import {
@@ -307,6 +308,7 @@ export class AzureSora1Provider implements VideoProvider {
       operation,
       redactor: this.#options.redactor,
       now: this.#options.clock.now(),
+      speed: clockSpeed(this.#options.clock),
       signal,
     };
   }

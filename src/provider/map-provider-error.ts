@@ -19,6 +19,11 @@ export interface ErrorContext {
   readonly redactor: SecretRedactor;
   /** The provider's clock, to turn an HTTP-date `retry-after` into a delay. */
   readonly now: number;
+  /**
+   * Clock ms per real ms (`clockSpeed`): a server's `retry-after` is real time, turned into clock time here.
+   * @default 1
+   */
+  readonly speed?: number;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -107,11 +112,13 @@ export function errorFromResponse(
   cause?: unknown,
 ): ProviderError {
   const kind = kindOfStatus(status, body.code);
-  const wait = kind === 'rate-limited' ? retryAfterMs(headers, context.now) : undefined;
+  const realWait = kind === 'rate-limited' ? retryAfterMs(headers, context.now) : undefined;
+  const wait = realWait === undefined ? undefined : realWait * (context.speed ?? 1);
   const details = [
     body.code !== undefined ? `code ${body.code}` : undefined,
     body.param !== undefined ? `param ${body.param}` : undefined,
-    wait !== undefined ? `retry after ${wait} ms` : undefined,
+    // The server's own figure (real ms), as it sent it.
+    realWait !== undefined ? `retry after ${realWait} ms` : undefined,
   ].filter((s) => s !== undefined);
   const text = `${status} ${body.message ?? statusText(status)}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
   return new ProviderError({

@@ -1,6 +1,7 @@
 import { OpenAI, toFile } from 'openai';
 import type { Video, VideoSeconds, VideoSize } from 'openai/resources/videos';
 import type { Clock } from '../core/clock.ts';
+import { clockSpeed } from '../core/clock.ts';
 import { asVideoId, type VideoId } from '../core/brand.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
 import { mapSdkError, type ErrorContext } from './map-provider-error.ts';
@@ -102,14 +103,14 @@ export class OpenAIProvider implements VideoProvider {
           opts,
         )
         .withResponse();
-      return toRemoteVideo(data, response.headers);
+      return toRemoteVideo(data, response.headers, clockSpeed(this.#options.clock));
     });
   }
 
   remix(parent: VideoId, prompt: string, signal?: AbortSignal): Promise<RemoteVideo> {
     return this.#once(`remix ${parent}`, signal, async (opts) => {
       const { data, response } = await this.#client.videos.remix(parent, { prompt }, opts).withResponse();
-      return toRemoteVideo(data, response.headers);
+      return toRemoteVideo(data, response.headers, clockSpeed(this.#options.clock));
     });
   }
 
@@ -118,14 +119,14 @@ export class OpenAIProvider implements VideoProvider {
       const { data, response } = await this.#client.videos
         .extend({ prompt, seconds: String(seconds) as VideoSeconds, video: { id: parent } }, opts)
         .withResponse();
-      return toRemoteVideo(data, response.headers);
+      return toRemoteVideo(data, response.headers, clockSpeed(this.#options.clock));
     });
   }
 
   retrieve(id: VideoId, signal?: AbortSignal): Promise<RemoteVideo> {
     return this.#read(`retrieve ${id}`, signal, async (opts) => {
       const { data, response } = await this.#client.videos.retrieve(id, opts).withResponse();
-      return toRemoteVideo(data, response.headers);
+      return toRemoteVideo(data, response.headers, clockSpeed(this.#options.clock));
     });
   }
 
@@ -221,15 +222,19 @@ export class OpenAIProvider implements VideoProvider {
       operation,
       redactor: this.#options.redactor,
       now: this.#options.clock.now(),
+      speed: clockSpeed(this.#options.clock),
       signal,
     };
   }
 }
 
-/** The SDK's Video (seconds as a string, Unix seconds) as our RemoteVideo (numbers, Unix milliseconds). */
-export function toRemoteVideo(video: Video, headers: Headers | undefined): RemoteVideo {
+/**
+ * The SDK's Video (seconds as a string, Unix seconds) as our RemoteVideo (numbers, Unix milliseconds).
+ * `speed` is the clock's (`clockSpeed`): the `openai-poll-after-ms` hint is real time, `pollAfterMs` clock time.
+ */
+export function toRemoteVideo(video: Video, headers: Headers | undefined, speed = 1): RemoteVideo {
   const pollAfter = headers?.get('openai-poll-after-ms');
-  const pollAfterMs = pollAfter !== null && pollAfter !== undefined ? Number(pollAfter) : NaN;
+  const pollAfterMs = pollAfter !== null && pollAfter !== undefined ? Number(pollAfter) * speed : NaN;
   const seconds = Number.parseFloat(String(video.seconds));
   const error = video.error;
   return {

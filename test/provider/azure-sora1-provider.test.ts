@@ -191,7 +191,7 @@ describe('AzureSora1Provider against a Sora 1 contract server', () => {
     });
     expect(await failure(provider.create(request))).toMatchObject({
       kind: 'rate-limited',
-      retryAfterMs: 7000,
+      retryAfterMs: 7000 * clock.speed,
     });
 
     const before = server.requests.length;

@@ -32,7 +32,8 @@ async function external(
   provider = await createProvider({
     config: providerConfig({ baseUrl: `${emulator.url}/v1`, ...config }),
     env,
-    clock,
+    // One clock for both sides: the provider turns the emulator's wall-time waits into its own clock's time.
+    clock: options.clock ?? clock,
     cacheDir: '/x',
   });
   return { emulator, provider };

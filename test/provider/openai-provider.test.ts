@@ -93,7 +93,8 @@ describe('OpenAIProvider over HTTP', () => {
       prompt: 'a harbor at dawn',
       remixedFrom: null,
       error: null,
-      pollAfterMs: 1500,
+      // The header is real time; the adapter speaks its clock's time (10,000x here).
+      pollAfterMs: 1500 * clock.speed,
     });
     expect(server.requests).toHaveLength(1);
     const sent = server.requests[0]!;
@@ -179,10 +180,15 @@ describe('OpenAIProvider over HTTP', () => {
     });
     const remix = await failure(provider.remix(asVideoId('video_parent'), 'teal'));
     expect(server.requests).toHaveLength(1);
-    expect(remix).toMatchObject({ kind: 'rate-limited', status: 429, retryAfterMs: 1500, delivered: 'yes' });
+    expect(remix).toMatchObject({
+      kind: 'rate-limited',
+      status: 429,
+      retryAfterMs: 1500 * clock.speed,
+      delivered: 'yes',
+    });
     const extend = await failure(provider.extend(asVideoId('video_parent'), 'and then', 4));
     expect(server.requests).toHaveLength(2);
-    expect(extend).toMatchObject({ kind: 'rate-limited', status: 429, retryAfterMs: 3000 });
+    expect(extend).toMatchObject({ kind: 'rate-limited', status: 429, retryAfterMs: 3000 * clock.speed });
     expect(extend.message).toBe('test: extend video_parent: 429 Too many requests (retry after 3000 ms)');
   });
 
