@@ -84,8 +84,9 @@ export function rateLimitHeaders(state: EmulatorState): Record<string, string> {
  * The 429 of a full create window (both APIs; `limits` is the part of the message that differs), or null
  * when a slot is free. Every wait in it is real time (`EmulatorState.wallMs`): `retry-after-ms` exact,
  * `retry-after` whole seconds. At real speed `retry-after` rounds up to at least 1 s, as the service's does;
- * on a sped-up clock it rounds down (0 included), so it never asks for more than the wait it stands for, and
- * the SDKs, which read `retry-after-ms` first, wait exactly.
+ * on a sped-up clock it rounds down, so it never asks for more than the wait it stands for, and is left out
+ * when that is under a second (the spec's minimum is 1; it allows the header to be absent). The SDKs read
+ * `retry-after-ms` first and wait exactly.
  */
 export function quotaRefusal(
   state: EmulatorState,
@@ -105,7 +106,7 @@ export function quotaRefusal(
     param: null,
     code: 'rate_limit_exceeded',
     headers: {
-      'retry-after': String(seconds),
+      ...(seconds >= 1 ? { 'retry-after': String(seconds) } : {}),
       'retry-after-ms': String(ms),
       ...rateLimitHeaders(state),
     },

@@ -1,76 +1,42 @@
 /**
- * Shared test helpers for the emulator: the spec's schemas (loaded at test time from ../shared/spec, which
- * sits beside the repository in CI too), a media parser for downloaded videos, and tiny PNG files.
+ * Shared test helpers for the emulator: the response contract (the project's own JSON Schemas in
+ * contract/openai-videos.schema.json), a media parser for downloaded videos, and tiny PNG files.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { deflateSync, crc32 } from 'node:zlib';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
-import { parseAllDocuments } from 'yaml';
 
-const SPEC_PATH = fileURLToPath(new URL('../../../shared/spec/openai-videos.openapi.yaml', import.meta.url));
-
-interface SchemaNode {
-  properties?: Record<string, SchemaNode>;
-  anyOf?: SchemaNode[];
-  $ref?: string;
-}
+/** The contract file, inside the repository: a fresh clone has everything its tests need. */
+export const CONTRACT_URL = new URL('./contract/openai-videos.schema.json', import.meta.url);
 
 let ajv: Ajv | undefined;
-let components: Record<string, SchemaNode> = {};
+const compiled = new Map<string, ValidateFunction>();
 
 function load(): Ajv {
   if (ajv !== undefined) return ajv;
-  const [first] = parseAllDocuments(readFileSync(SPEC_PATH, 'utf8'));
-  const doc = first!.toJS() as { components: { schemas: Record<string, SchemaNode> } };
-  components = doc.components.schemas;
-  // OpenAPI formats (unixtime, binary) and x- keywords are annotations here, not checks.
-  ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
-  ajv.addSchema({ $id: 'openapi.json', components: doc.components });
+  ajv = new Ajv({ strict: true, allErrors: true });
+  ajv.addSchema(JSON.parse(readFileSync(CONTRACT_URL, 'utf8')) as object, 'contract');
   return ajv;
 }
 
-const compiled = new Map<string, ValidateFunction>();
-
-/** Asserts `body` matches the spec's `components.schemas[name]` and has no key the schema does not list. */
+/**
+ * Asserts `body` matches the contract's `$defs[name]`. Its objects are closed, so a key the API does not
+ * have fails too.
+ */
 export function expectSchema(name: string, body: unknown): void {
   const a = load();
   let validate = compiled.get(name);
   if (validate === undefined) {
-    validate = a.getSchema(`openapi.json#/components/schemas/${name}`)!;
+    const found = a.getSchema(`contract#/$defs/${name}`);
+    if (found === undefined) throw new Error(`The contract has no schema named ${name}`);
+    validate = found;
     compiled.set(name, validate);
   }
   if (!validate(body)) {
     throw new Error(`${name} schema mismatch: ${a.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
   }
-  const extra = extraKeys(components[name]!, body, name);
-  if (extra.length > 0) throw new Error(`${name} has keys the schema does not list: ${extra.join(', ')}`);
-}
-
-function resolve(node: SchemaNode): SchemaNode {
-  return node.$ref !== undefined ? components[node.$ref.split('/').pop()!]! : node;
-}
-
-function extraKeys(schema: SchemaNode, body: unknown, path: string): string[] {
-  const s = resolve(schema);
-  if (typeof body !== 'object' || body === null) return [];
-  if (Array.isArray(body)) return [];
-  if (s.properties === undefined) {
-    const objectBranch = s.anyOf?.map(resolve).find((b) => b.properties !== undefined);
-    return objectBranch === undefined ? [] : extraKeys(objectBranch, body, path);
-  }
-  const out: string[] = [];
-  for (const [key, value] of Object.entries(body)) {
-    const sub = s.properties[key];
-    if (sub === undefined) out.push(`${path}.${key}`);
-    else if (Array.isArray(value)) {
-      const items = (resolve(sub) as { items?: SchemaNode }).items;
-      if (items !== undefined) for (const v of value) out.push(...extraKeys(items, v, `${path}.${key}[]`));
-    } else out.push(...extraKeys(sub, value, `${path}.${key}`));
-  }
-  return out;
 }
 
 export interface MediaFacts {

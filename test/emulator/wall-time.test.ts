@@ -38,6 +38,28 @@ async function post(prompt: string): Promise<Response> {
 }
 
 describe('durations sent by an emulator running at 100x', () => {
+  it('retry-after, when sent, is whole seconds of wall time, never more than the wait', async () => {
+    const slow = await startEmulator({ clock: new ScaledClock({ speed: 10 }), createsPerMinute: 1 });
+    try {
+      const url = `${slow.url}/v1/videos`;
+      const init = {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-test', 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'x' }),
+      };
+      expect((await fetch(url, init)).status).toBe(200);
+      const refused = await fetch(url, init);
+      expect(refused.status).toBe(429);
+      // 60 emulator seconds at 10x: just under 6 real seconds, rounded down.
+      const ms = Number(refused.headers.get('retry-after-ms'));
+      expect(ms).toBeLessThanOrEqual(6000);
+      expect(refused.headers.get('retry-after')).toBe(String(Math.floor(ms / 1000)));
+      expect(Number(refused.headers.get('retry-after')) * 1000).toBeLessThanOrEqual(ms);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('are wall time: at most 1/100 of the emulator time they stand for; timestamps stay emulator time', async () => {
     const before = clock.now();
     const created = await post('the first of the minute');
@@ -62,7 +84,8 @@ describe('durations sent by an emulator running at 100x', () => {
     const retryAfterMs = Number(refused.headers.get('retry-after-ms'));
     expect(retryAfterMs).toBeGreaterThan(0);
     expect(retryAfterMs).toBeLessThanOrEqual(Math.ceil(standsFor / SPEED));
-    expect(Number(refused.headers.get('retry-after')) * 1000).toBeLessThanOrEqual(standsFor / SPEED);
+    // Whole seconds, at least 1 (the spec's minimum), so under a second of wall time it is left out.
+    expect(refused.headers.get('retry-after')).toBeNull();
     expect(resetMs(refused.headers.get('x-ratelimit-reset-requests')!)).toBeLessThanOrEqual(
       Math.ceil(standsFor / SPEED),
     );
