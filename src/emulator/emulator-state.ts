@@ -9,7 +9,8 @@ import { CreateQuota } from './create-quota.ts';
 import type { EmulatorFaults } from './emulator-faults.ts';
 import { findWord } from './emulator-faults.ts';
 import type { JobFailure, Segment, VideoJob } from './job-store.ts';
-import { JobStore, viewJob } from './job-store.ts';
+import type { JobArchive } from './job-archive.ts';
+import { EXPIRY_MS, JobStore, viewJob } from './job-store.ts';
 import type { Prng } from './prng.ts';
 import { createPrng, seedFromString } from './prng.ts';
 import type { RenderedAssets } from './renderer.ts';
@@ -54,6 +55,8 @@ export interface EmulatorStateOptions {
   /** Start rendering a Videos API job's assets when it is created (see EmulatorOptions). @default false */
   readonly renderOnCreate?: boolean;
   readonly azureDeployments?: Readonly<Record<string, string>> | undefined;
+  /** Where jobs are kept across runs (see JobArchive). @default none: jobs live in memory only */
+  readonly archive?: JobArchive | undefined;
 }
 
 export interface NewJob {
@@ -90,6 +93,8 @@ export class EmulatorState {
   readonly #renders = new Map<string, Promise<RenderedAssets>>();
   readonly #renderOnCreate: boolean;
   readonly #generations = new Map<string, { jobId: string; index: number }>();
+  readonly #archive: JobArchive | undefined;
+  readonly #writes = new Set<Promise<void>>();
 
   constructor(options: EmulatorStateOptions) {
     this.clock = options.clock;
@@ -102,6 +107,47 @@ export class EmulatorState {
     this.jobRandom = createPrng(seedFromString('jobs', options.seed));
     this.renderer = new Renderer({ fps: options.renderFps });
     this.#renderOnCreate = options.renderOnCreate ?? false;
+    this.#archive = options.archive;
+  }
+
+  /** Takes in the jobs an earlier run kept (a no-op without an archive). */
+  async restore(): Promise<void> {
+    for (const job of (await this.#archive?.load(this.clock.now())) ?? []) this.#adopt(job);
+  }
+
+  /**
+   * Waits for the archive writes a request started (a new job, a deletion), and throws if one failed. The
+   * server calls it before every response, so an id a client has seen is never lost with the process, and a
+   * video reported deleted stays deleted for the next one.
+   */
+  async flush(): Promise<void> {
+    const writes = [...this.#writes];
+    this.#writes.clear();
+    await Promise.all(writes);
+  }
+
+  #track(write: Promise<void> | undefined): void {
+    if (write === undefined) return;
+    write.catch(() => undefined); // seen by flush(); never an unhandled rejection meanwhile
+    this.#writes.add(write);
+  }
+
+  /** Jobs other processes archived since this one started (before a list, which must show them too). */
+  refresh(): void {
+    if (this.#archive === undefined) return;
+    for (const id of this.#archive.ids()) {
+      if (this.jobs.has(id)) continue;
+      const job = this.#archive.read(id);
+      if (job !== undefined && this.clock.now() < job.createdAt + EXPIRY_MS) this.#adopt(job);
+    }
+  }
+
+  #adopt(job: VideoJob): void {
+    this.jobs.add(job);
+    if (job.api === 'sora1') {
+      for (const [index, gen] of this.generationIds(job).entries())
+        this.#generations.set(gen, { jobId: job.id, index });
+    }
   }
 
   /**
@@ -156,19 +202,24 @@ export class EmulatorState {
       seed: seedFromString(id),
       ...(input.inpaintItems !== undefined && { inpaintItems: input.inpaintItems }),
     };
-    this.jobs.add(job);
+    this.#adopt(job);
+    this.#track(this.#archive?.save(job));
     // Render ahead, so the first download does not wait for ffmpeg (a failed render is retried on download).
     if (this.#renderOnCreate && api === 'videos') void this.assets(job).catch(() => undefined);
-    if (api === 'sora1') {
-      for (const [index, gen] of this.generationIds(job).entries())
-        this.#generations.set(gen, { jobId: id, index });
-    }
     return job;
   }
 
   /** A job of the given API, or undefined (each API sees only its own jobs). */
   job(id: string, api: VideoJob['api']): VideoJob | undefined {
-    const job = this.jobs.get(id);
+    let job = this.jobs.get(id);
+    if (job === undefined) {
+      // Made by another process on the same archive after this one started.
+      job = this.#archive?.read(id);
+      if (job !== undefined) {
+        if (this.clock.now() >= job.createdAt + EXPIRY_MS) return undefined;
+        this.#adopt(job);
+      }
+    }
     return job?.api === api ? job : undefined;
   }
 
@@ -214,6 +265,7 @@ export class EmulatorState {
     const job = this.jobs.get(id);
     this.jobs.delete(id);
     this.#renders.delete(id);
+    this.#track(this.#archive?.remove(id));
     if (job?.api === 'sora1') {
       for (const gen of this.generationIds(job)) {
         this.#generations.delete(gen);

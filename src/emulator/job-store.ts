@@ -165,17 +165,27 @@ export class JobStore {
 
   add(job: VideoJob): void {
     this.#jobs.set(job.id, job);
+    // A job kept from an earlier run (JobArchive) keeps its place: new jobs number after it.
+    this.#seq = Math.max(this.#seq, job.seq + 1);
+  }
+
+  has(id: string): boolean {
+    return this.#jobs.has(id);
   }
 
   get(id: string): VideoJob | undefined {
     return this.#jobs.get(id);
   }
 
-  /** Every job of one API, in creation order (`desc`: newest first). */
+  /**
+   * Every job of one API, in creation order (`desc`: newest first): by creation time, then by number (jobs
+   * from several processes sharing a JobArchive are numbered independently).
+   */
   all(api: VideoJob['api'], order: 'asc' | 'desc'): VideoJob[] {
+    const asc = (a: VideoJob, b: VideoJob): number => a.createdAt - b.createdAt || a.seq - b.seq;
     return [...this.#jobs.values()]
       .filter((j) => j.api === api)
-      .sort((a, b) => (order === 'asc' ? a.seq - b.seq : b.seq - a.seq));
+      .sort((a, b) => (order === 'asc' ? asc(a, b) : asc(b, a)));
   }
 
   delete(id: string): boolean {

@@ -308,6 +308,7 @@ function listVideos(state: EmulatorState, query: URLSearchParams): RouteResult {
       invalidRequest(`Invalid 'after': no video with id '${after}' exists.`, 'after', 'invalid_value'),
     );
   }
+  state.refresh();
   const page = state.jobs.list(
     after === null ? { api: 'videos', order, limit } : { api: 'videos', order, limit, after },
   );

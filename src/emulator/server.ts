@@ -21,6 +21,7 @@ import type { EmulatorFaults } from './emulator-faults.ts';
 import { NO_FAULTS, mergeFaults } from './emulator-faults.ts';
 import type { RouteResult } from './emulator-state.ts';
 import { EmulatorState } from './emulator-state.ts';
+import { JobArchive } from './job-archive.ts';
 import { routeVideos } from './openai-routes.ts';
 import type { BodyProblem, ParsedBody } from './request-body.ts';
 import { parseBody, readBody } from './request-body.ts';
@@ -57,6 +58,12 @@ export interface EmulatorOptions {
    * service would spend (its video is ready when the job completes); benchmarks turn this on. @default false
    */
   readonly renderOnCreate?: boolean;
+  /**
+   * A folder that keeps jobs across runs (created if missing): an emulator started later on the same folder
+   * knows them, lists them and renders their assets, for 24 h of its clock after each was created, as a real
+   * service keeps videos. The embedded emulator uses `<cache_dir>/emulator/`. @default none: memory only
+   */
+  readonly stateDir?: string;
   /**
    * Azure deployments (deployment name -> model, e.g. `{ 'contoso-sora-2': 'sora-2' }`) for the `model` field
    * on `/openai/v1/videos`; other names get Azure's 404. @default any name is accepted as a deployment
@@ -131,7 +138,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     renderFps: options.renderFps ?? 8,
     renderOnCreate: options.renderOnCreate ?? false,
     azureDeployments: options.azureDeployments,
+    archive: options.stateDir === undefined ? undefined : new JobArchive(options.stateDir),
   });
+  await state.restore();
   const apiKeys = options.apiKeys;
   const bearerTokens = options.bearerTokens ?? [];
   let log: MutableEntry[] = [];
@@ -342,6 +351,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       rest === undefined
         ? undefined
         : ((await routeVideos(state, request)) ?? (azure ? await routeSora1(state, request) : undefined));
+    await state.flush();
     await sendResult(res, result ?? { kind: 'error', error: invalidUrl(method, url.pathname) }, entry);
   };
 

@@ -351,6 +351,7 @@ function listJobs(state: EmulatorState, query: URLSearchParams): RouteResult {
     .filter((s) => s !== '');
   const unknownStatus = statuses?.find((s) => !STATUSES.includes(s));
   if (unknownStatus !== undefined) return err(invalidValue('statuses', unknownStatus, STATUSES));
+  state.refresh();
   let jobs = state.jobs
     .all('sora1', 'desc')
     .filter((j) => liveJob(state, j.id) !== undefined)

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { TokenCredential } from '@azure/identity';
 import type { Clock } from '../core/clock.ts';
 import { unreachable } from '../core/unreachable.ts';
@@ -16,7 +17,7 @@ export interface CreateProviderOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Read retries, token expiry, and the embedded emulator's time. */
   readonly clock: Clock;
-  /** The project's `.sora-build/` folder (reserved for provider state; unused today). */
+  /** The project's `.sora-build/` folder: the embedded emulator keeps its jobs under `emulator/` there. */
   readonly cacheDir: string;
   /** Replaces DefaultAzureCredential for `auth: entra` (tests). */
   readonly credential?: TokenCredential;
@@ -49,6 +50,9 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
           ? { renderSecondsPerSecond: config.renderSecondsPerSecond }
           : {}),
         apiKeys: [apiKey],
+        // Jobs outlive the command, as a real service's videos do (24 h): `videos list` after a build shows
+        // them, and an asset asked for later is still rendered.
+        stateDir: join(options.cacheDir, 'emulator'),
       });
       return new OpenAIProvider({
         name: config.name,

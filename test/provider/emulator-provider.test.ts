@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { ScaledClock, type Clock } from '../../src/core/clock.ts';
@@ -82,7 +85,8 @@ describe('the openai adapter against the real emulator', () => {
       }),
       env: {},
       clock,
-      cacheDir: '/x',
+      // The embedded emulator keeps its jobs under <cacheDir>/emulator.
+      cacheDir: await mkdtemp(join(tmpdir(), 'emulator-provider-')),
     });
     expect(provider.family).toBe('emulator');
 
