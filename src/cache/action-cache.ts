@@ -83,9 +83,16 @@ export class ActionCache {
       `${path}.lock`,
       async () => {
         const current = readSamples(path, key);
-        const duplicate = current.some((s) => s.output === clean.output && s.videoId === clean.videoId);
-        const next = duplicate ? current : [...current, clean];
-        if (!duplicate) {
+        const at = current.findIndex((s) => s.output === clean.output && s.videoId === clean.videoId);
+        const known = current[at];
+        // The same sample again, perhaps with an asset fetched (or made) since: record the asset, or it is
+        // fetched again on every build.
+        const merged =
+          known === undefined ? clean : { ...known, assets: { ...known.assets, ...clean.assets } };
+        const changed = known === undefined || JSON.stringify(merged) !== JSON.stringify(known);
+        const next =
+          known === undefined ? [...current, clean] : current.map((s, i) => (i === at ? merged : s));
+        if (changed) {
           const file: ActionFile = { version: 1, key, samples: next };
           await atomicWrite(path, `${JSON.stringify(file, null, 2)}\n`);
         }

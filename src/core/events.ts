@@ -243,6 +243,22 @@ export interface DownloadFinishedEvent {
   readonly digest: Sha256;
 }
 
+/**
+ * A thumbnail or spritesheet was made locally from the stored video, because the service could no longer
+ * provide it (the video expired or was deleted there): a frame of the user's own video, not the service's.
+ */
+export interface AssetDerivedEvent {
+  readonly type: 'asset-derived';
+  readonly time: number;
+  readonly shot: ShotId;
+  readonly videoId: VideoId;
+  readonly variant: 'thumbnail' | 'spritesheet';
+  readonly bytes: number;
+  readonly digest: Sha256;
+  /** Why the service's copy could not be had. */
+  readonly because: string;
+}
+
 /** A shot was generated, stored, materialised in `out/` and pinned. */
 export interface ShotBuiltEvent {
   readonly type: 'shot-built';
@@ -364,6 +380,7 @@ export type BuildEvent =
   | JobCompletedEvent
   | DownloadStartedEvent
   | DownloadFinishedEvent
+  | AssetDerivedEvent
   | ShotBuiltEvent
   | ShotFailedEvent
   | ShotBlockedEvent
@@ -388,6 +405,7 @@ export const BUILD_EVENT_TYPES = [
   'job-completed',
   'download-started',
   'download-finished',
+  'asset-derived',
   'shot-built',
   'shot-failed',
   'shot-blocked',

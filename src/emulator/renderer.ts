@@ -10,18 +10,19 @@
  * naming the job to the MP4, so two samples of one prompt always differ in bytes and usually in pixels,
  * while tests that build the same storyboard again reuse the render.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, constants, copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { resolveFfmpegPath, runFfmpeg } from '../core/ffmpeg.ts';
 import type { Segment } from './job-store.ts';
 import { createPrng, seedFromString } from './prng.ts';
 
 /** How many different looks a prompt can get. */
 export const LOOKS = 64;
+
+export { ensureExecutable, resolveFfmpegPath } from '../core/ffmpeg.ts';
 
 export interface RenderSpec {
   readonly width: number;
@@ -73,55 +74,6 @@ export interface RendererOptions {
 }
 
 const require = createRequire(import.meta.url);
-
-/**
- * The ffmpeg binary from `@ffmpeg-installer/ffmpeg`. When installs skipped package scripts the binary can lack
- * its exec bit: then it is chmodded in place, or copied into a temp cache and chmodded there.
- */
-export function resolveFfmpegPath(): string {
-  let path: string;
-  try {
-    path = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-  } catch (error) {
-    throw new Error(
-      `The emulator's renderer needs the @ffmpeg-installer/ffmpeg package for this platform: ${String(error)}`,
-    );
-  }
-  return ensureExecutable(path);
-}
-
-/**
- * `path` itself when it can be executed (after a chmod if needed), else an executable copy under
- * `cacheRoot`, renamed into place so concurrent processes never run a half-written copy.
- */
-export function ensureExecutable(path: string, cacheRoot: string = tmpdir()): string {
-  if (isExecutable(path)) return path;
-  try {
-    chmodSync(path, 0o755);
-    if (isExecutable(path)) return path;
-  } catch {
-    // Read-only install: fall through to the cached copy.
-  }
-  const cacheDir = join(cacheRoot, `sora-build-ffmpeg-${statSync(path).size}`);
-  const copy = join(cacheDir, 'ffmpeg');
-  if (!isExecutable(copy)) {
-    mkdirSync(cacheDir, { recursive: true });
-    const temp = `${copy}.${process.pid}.tmp`;
-    copyFileSync(path, temp);
-    chmodSync(temp, 0o755);
-    renameSync(temp, copy);
-  }
-  return copy;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** DejaVu Sans from the `dejavu-fonts-ttf` package: drawtext needs a font file, and CI may have no system fonts. */
 export function fontPath(): string {
@@ -347,7 +299,7 @@ export class Renderer {
     ];
     files.push(out.video, out.thumbnail, out.spritesheet);
     try {
-      await runFfmpeg(this.#ffmpegPath ?? resolveFfmpegPath(), args, dir);
+      await runFfmpeg(this.#ffmpegPath ?? resolveFfmpegPath(), args, { cwd: dir });
       const [video, thumbnail, spritesheet] = await Promise.all([
         readFile(join(dir, out.video)),
         readFile(join(dir, out.thumbnail)),
@@ -364,20 +316,4 @@ export class Renderer {
     this.#workDir = undefined;
     if (dir !== undefined) await rm(await dir, { recursive: true, force: true });
   }
-}
-
-function runFfmpeg(binary: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4000);
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`ffmpeg exited with ${code ?? signal}: ${stderr.trim()}`));
-    });
-  });
 }

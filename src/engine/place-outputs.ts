@@ -7,6 +7,7 @@
 import type { ShotKey } from '../core/brand.ts';
 import type { Sha256 } from '../core/brand.ts';
 import type { Sample } from '../cache/types.ts';
+import { deriveAsset } from '../cache/derive-asset.ts';
 import type { ShotConfig } from '../manifest/types.ts';
 import type { JobContext } from './job-types.ts';
 import { downloadVariant } from './download-job.ts';
@@ -36,7 +37,24 @@ export async function placeOutputs(options: {
     let assetDigest = current?.assets[variant];
     if ((assetDigest === undefined || !ctx.store.hasObject(assetDigest)) && current !== null) {
       const spec = { shot: shot.id, expected: { size: shot.size, seconds: shot.seconds } };
-      const got = await downloadVariant(spec, ctx, current.videoId, variant, signal);
+      let got = await downloadVariant(spec, ctx, current.videoId, variant, signal);
+      if (!got.ok && got.gone) {
+        // The service no longer has the video, but the store does: make the asset from it, and say so.
+        const made = await deriveAsset({ store: ctx.store, video: digest, variant, signal });
+        if (made.ok) {
+          const { videoId } = current;
+          ctx.emit({
+            type: 'asset-derived',
+            time: ctx.clock.now(),
+            shot: shot.id,
+            videoId,
+            variant,
+            ...made.value,
+            because: got.failure.message,
+          });
+          got = { ok: true, ...made.value };
+        }
+      }
       if (!got.ok) return got.failure;
       assetDigest = got.digest;
       current = { ...current, assets: { ...current.assets, [variant]: got.digest } };

@@ -198,6 +198,7 @@ export class BuildState {
       }
       case 'download-started':
       case 'download-finished':
+      case 'asset-derived':
         // A thumbnail fetched for a cached shot must not make it look in progress again.
         if (this.#row(event.shot).state !== 'cached') this.#row(event.shot).state = 'downloading';
         return;

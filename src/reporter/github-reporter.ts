@@ -83,6 +83,7 @@ export class GithubReporter implements Reporter {
       case 'job-completed':
       case 'download-started':
       case 'download-finished':
+      case 'asset-derived':
       case 'shot-built':
       case 'shot-blocked':
       case 'resumed':

@@ -94,6 +94,8 @@ export function plainLine(
       return event.variant === 'video'
         ? null
         : `${tag(event.shot)} downloaded ${event.variant} (${formatBytes(event.bytes)})`;
+    case 'asset-derived':
+      return `${tag(event.shot)} made ${event.variant} from the stored video (${formatBytes(event.bytes)}): ${event.because}`;
     case 'shot-built': {
       const row = state.row(event.shot);
       const took =

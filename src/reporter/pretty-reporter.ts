@@ -22,7 +22,7 @@ import {
 } from './ansi.ts';
 import { BuildState, FINAL_ROW_STATES } from './build-state.ts';
 import { displayPath } from './format.ts';
-import { failureText, interruptedText } from './plain-line.ts';
+import { failureText, interruptedText, plainLine } from './plain-line.ts';
 import { renderTable } from './render-table.ts';
 import type { OutputStream, Reporter } from './reporter.ts';
 
@@ -83,6 +83,10 @@ export class PrettyReporter implements Reporter {
     if (event.type === 'diagnostic') {
       this.#printAbove(this.#o.stderr, `${this.#diagnosticText(event)}\n`);
       return;
+    }
+    // Not a state of the table: a note the user should see (the asset is not the service's own).
+    if (event.type === 'asset-derived') {
+      this.#printAbove(this.#o.stdout, `${plainLine(event, this.#state, undefined, this.#o.cwd) ?? ''}\n`);
     }
     if (!this.#live) return;
     const now = this.#o.clock.now();

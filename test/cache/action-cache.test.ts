@@ -65,6 +65,16 @@ describe('ActionCache', () => {
     expect(await cache.addSample(key, sample(1))).toEqual([sample(1)]);
   });
 
+  it('records an asset added to a known sample later (else it is fetched again on every build)', async () => {
+    const cache = ActionCache.open(dir);
+    await cache.addSample(key, sample(1));
+    await cache.addSample(key, sample(3));
+    const sprite = asSha256(hex('sprite'));
+    const withSprite = { ...sample(1), assets: { spritesheet: sprite } };
+    expect(await cache.addSample(key, withSprite)).toEqual([withSprite, sample(3)]);
+    expect(ActionCache.open(dir).samples(key)).toEqual([withSprite, sample(3)]);
+  });
+
   it('keeps both samples when two instances (processes) add to one key at once', async () => {
     const a = ActionCache.open(dir);
     const b = ActionCache.open(dir);
