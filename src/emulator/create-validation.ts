@@ -38,8 +38,13 @@ export interface CreateInput {
   readonly prompt: string;
   readonly size: string;
   readonly seconds: number;
-  /** The reference image's type and size, when one was given. */
-  readonly reference: { readonly mime: string; readonly width: number; readonly height: number } | null;
+  /** The reference image's type, size and bytes, when one was given (the placeholder's first frame). */
+  readonly reference: {
+    readonly mime: string;
+    readonly width: number;
+    readonly height: number;
+    readonly bytes: Buffer;
+  } | null;
 }
 
 export interface ExtendInput {
@@ -157,7 +162,7 @@ function checkReference(
     );
   }
   if (`${info.width}x${info.height}` !== size) return fail(invalidRequest(INPAINT_MISMATCH));
-  return ok(info);
+  return ok({ ...info, bytes: Buffer.from(bytes) });
 }
 
 /** `POST /videos`. Defaults: model `sora-2`, seconds `"4"`, size `720x1280` (spec). */

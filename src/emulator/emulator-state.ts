@@ -2,6 +2,8 @@
  * Everything one emulator instance knows: its jobs, quota, faults, random streams and renders. The HTTP
  * layers (server.ts, the API route files) read and change it; nothing here touches a socket.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Clock } from '../core/clock.ts';
 import { clockSpeed } from '../core/clock.ts';
 import type { ApiError } from './api-error.ts';
@@ -75,6 +77,9 @@ export interface NewJob {
   readonly variants?: number;
   /** Sora 1: echoed back on the job. */
   readonly inpaintItems?: readonly unknown[];
+  /** The reference image (already the video's size: clients resize before upload, as `fit` says). */
+  readonly reference?: Buffer;
+  readonly parent?: VideoJob['parent'];
 }
 
 export class EmulatorState {
@@ -95,6 +100,8 @@ export class EmulatorState {
   readonly #generations = new Map<string, { jobId: string; index: number }>();
   readonly #archive: JobArchive | undefined;
   readonly #writes = new Set<Promise<void>>();
+  /** Reference images by sha256. */
+  readonly #images = new Map<string, Buffer>();
 
   constructor(options: EmulatorStateOptions) {
     this.clock = options.clock;
@@ -140,6 +147,21 @@ export class EmulatorState {
       const job = this.#archive.read(id);
       if (job !== undefined && this.clock.now() < job.createdAt + EXPIRY_MS) this.#adopt(job);
     }
+  }
+
+  /** Keeps a reference image (in memory, and in the archive for later runs); returns its digest. */
+  #keepImage(bytes: Buffer): string {
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    this.#images.set(digest, bytes);
+    this.#track(this.#archive?.saveImage(bytes).then(() => undefined));
+    return digest;
+  }
+
+  async #image(digest: string): Promise<Buffer | undefined> {
+    const kept = this.#images.get(digest);
+    if (kept !== undefined) return kept;
+    const path = this.#archive?.imagePath(digest);
+    return path === undefined ? undefined : readFile(path).catch(() => undefined);
   }
 
   #adopt(job: VideoJob): void {
@@ -201,6 +223,8 @@ export class EmulatorState {
       remixedFrom: input.remixedFrom,
       seed: seedFromString(id),
       ...(input.inpaintItems !== undefined && { inpaintItems: input.inpaintItems }),
+      ...(input.reference !== undefined && { referenceDigest: this.#keepImage(input.reference) }),
+      ...(input.parent !== undefined && { parent: input.parent }),
     };
     this.#adopt(job);
     this.#track(this.#archive?.save(job));
@@ -230,16 +254,22 @@ export class EmulatorState {
   assets(job: VideoJob, key: string = job.id): Promise<RenderedAssets> {
     let pending = this.#renders.get(key);
     if (pending === undefined) {
-      pending = this.renderer.render({
-        width: job.width,
-        height: job.height,
-        seconds: job.seconds,
-        audio: job.audio,
-        segments: job.segments,
-        caption: `${job.model} · ${job.size} · ${job.seconds}s`,
-        look: (key === job.id ? job.seed : seedFromString(key)) % LOOKS,
-        thumbnail: job.api === 'sora1' ? 'jpeg' : 'webp',
-      });
+      pending = (async () => {
+        const digest = job.referenceDigest;
+        const bytes = digest === undefined ? undefined : await this.#image(digest);
+        return this.renderer.render({
+          width: job.width,
+          height: job.height,
+          seconds: job.seconds,
+          audio: job.audio,
+          segments: job.segments,
+          caption: `${job.model} · ${job.size} · ${job.seconds}s`,
+          look: (key === job.id ? job.seed : seedFromString(key)) % LOOKS,
+          thumbnail: job.api === 'sora1' ? 'jpeg' : 'webp',
+          ...(digest !== undefined && bytes !== undefined && { reference: { digest, bytes } }),
+          ...(job.parent !== undefined && { parent: job.parent }),
+        });
+      })();
       this.#renders.set(key, pending);
       pending.catch(() => this.#renders.delete(key));
     }

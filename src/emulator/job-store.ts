@@ -52,6 +52,14 @@ export interface VideoJob {
   readonly seed: number;
   /** Sora 1 only: the `inpaint_items` the job was created with, echoed back. */
   readonly inpaintItems?: readonly unknown[];
+  /** The sha256 of the reference image it was created with: the placeholder opens on it. */
+  readonly referenceDigest?: string;
+  /** A remix's or extension's parent, shown on the placeholder so a reviewer sees where it comes from. */
+  readonly parent?: {
+    readonly kind: 'remix' | 'extension';
+    readonly id: string;
+    readonly prompt: string;
+  };
 }
 
 export interface JobView {

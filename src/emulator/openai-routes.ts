@@ -161,6 +161,7 @@ function createVideo(state: EmulatorState, req: VideosRequest): RouteResult {
     segments: [{ prompt: input.value.prompt, seconds: input.value.seconds }],
     remixedFrom: null,
     audio: true,
+    ...(input.value.reference !== null && { reference: input.value.reference.bytes }),
   });
 }
 
@@ -221,6 +222,7 @@ function remixVideo(state: EmulatorState, id: string, req: VideosRequest): Route
     segments: [{ prompt: prompt.value, seconds: p.seconds }],
     remixedFrom: p.id,
     audio: p.audio,
+    parent: { kind: 'remix', id: p.id, prompt: p.prompt },
   });
 }
 
@@ -244,6 +246,7 @@ function extendVideo(state: EmulatorState, req: VideosRequest): RouteResult {
     segments: [...p.segments, { prompt: input.value.prompt, seconds: input.value.seconds }],
     remixedFrom: null,
     audio: p.audio,
+    parent: { kind: 'extension', id: p.id, prompt: p.prompt },
   });
 }
 

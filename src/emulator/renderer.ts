@@ -36,6 +36,19 @@ export interface RenderSpec {
   readonly look: number;
   /** The thumbnail's format: WebP for the Videos API, JPEG for Sora 1. @default 'webp' */
   readonly thumbnail?: 'webp' | 'jpeg';
+  /**
+   * The reference image (JPEG, PNG or WebP, of the video's size: a client resizes it as `fit` says before
+   * upload): the video opens on it for its first second, so frame 0 and the thumbnail are the image.
+   */
+  readonly reference?: { readonly digest: string; readonly bytes: Buffer };
+  /** A remix's or extension's parent: its id and prompt are shown small at the top left throughout. */
+  readonly parent?: { readonly kind: 'remix' | 'extension'; readonly id: string; readonly prompt: string };
+}
+
+/** The lines naming a remix's or extension's parent, as the placeholder shows them. */
+export function parentLines(parent: NonNullable<RenderSpec['parent']>, charsPerLine: number): string[] {
+  const head = parent.kind === 'remix' ? `remix of ${parent.id}` : `extends ${parent.id}`;
+  return [head, ...wrapText(`“${parent.prompt}”`, charsPerLine, 2)];
 }
 
 export interface RenderedAssets {
@@ -162,6 +175,8 @@ export class Renderer {
       spec.caption,
       spec.look,
       spec.thumbnail ?? 'webp',
+      spec.reference?.digest ?? null,
+      spec.parent ?? null,
     ]);
     const hit = cache.get(key);
     if (hit !== undefined) return { ...(await hit), renderMs: 0 };
@@ -244,21 +259,40 @@ export class Renderer {
       );
       start = end;
     }
+    const info: string[] = [];
     const header = await writeText('h', 'sora-build emulator · placeholder video');
     const caption = await writeText('c', spec.caption);
-    draw.push(
+    if (spec.parent !== undefined) {
+      const chars = Math.max(8, Math.floor((w * 0.6) / (small * 0.6)));
+      const lineage = await writeText('l', parentLines(spec.parent, chars).join('\n'));
+      info.push(
+        `drawtext=fontfile=font.ttf:textfile=${lineage}:fontsize=${small}:line_spacing=${Math.round(small / 4)}` +
+          `:fontcolor=white:box=1:boxcolor=black@0.5:boxborderw=${Math.round(small / 4)}:x=${small}:y=${Math.round(small * 2.8)}`,
+      );
+    }
+    info.push(
       `drawtext=fontfile=font.ttf:textfile=${header}:fontsize=${small}:fontcolor=white@0.85:x=w-tw-${small}:y=${small}`,
     );
-    draw.push(
+    info.push(
       `drawtext=fontfile=font.ttf:text='%{pts\\:hms}':fontsize=${small}:fontcolor=white:x=${small}:y=${small}`,
     );
-    draw.push(
+    info.push(
       `drawtext=fontfile=font.ttf:textfile=${caption}:fontsize=${small}:fontcolor=white@0.85:x=${small}:y=h-th-${small}`,
     );
     const grid = spriteGrid(seconds);
     const tile = w >= h ? `scale=256:-2` : `scale=-2:256`;
+    // The reference image covers the prompt for the first second (the overlay repeats its one frame), under
+    // the small header, time and lineage lines.
+    const refInput = spec.audio ? 4 : 3;
+    if (spec.reference !== undefined) {
+      filters.push(
+        `[b]${draw.join(',')}[p]`,
+        `[${refInput}]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1[r]`,
+        `[p][r]overlay=x=0:y=0:enable='lt(t,1)'[q]`,
+      );
+    } else filters.push(`[b]${draw.join(',')}[q]`);
     filters.push(
-      `[b]${draw.join(',')},split=3[v][t0][s0]`,
+      `[q]${info.join(',')},split=3[v][t0][s0]`,
       `[t0]trim=end_frame=1[t]`,
       `[s0]select='not(mod(n,${fps}))',${tile},tile=${grid.cols}x${grid.rows}[s]`,
     );
@@ -274,11 +308,17 @@ export class Renderer {
       `color=c=${barB}:size=${w}x${barH}:rate=${fps}`,
       ...(spec.audio ? [`sine=frequency=${tone}:sample_rate=48000:duration=${seconds}`] : []),
     ];
+    const refFile = `${id}-ref`;
+    if (spec.reference !== undefined) {
+      await writeFile(join(dir, refFile), spec.reference.bytes);
+      files.push(refFile);
+    }
     const audioOut = spec.audio ? ['-map', '3:a', '-c:a', 'aac', '-b:a', '64k', '-ac', '2'] : [];
     const thumbCodec = jpegThumb ? ['-q:v', '4'] : ['-c:v', 'libwebp', '-quality', '70'];
     const args = [
       ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-y'],
       ...inputs.flatMap((i) => ['-f', 'lavfi', '-i', i]),
+      ...(spec.reference !== undefined ? ['-i', refFile] : []),
       ...['-filter_complex', filters.join(';')],
       // `-t`, not `-frames:v`: with a frame count this ffmpeg closes the file after the last video frame and
       // keeps only the first AAC packets (0.06 s of sound in an 8 s video, issue 11).

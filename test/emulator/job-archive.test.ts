@@ -6,6 +6,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.ts';
 import type { EmulatorHandle, EmulatorOptions } from '../../src/emulator/server.ts';
@@ -77,6 +78,35 @@ describe('an emulator with a state folder', () => {
     expect((await call(`${third.url}/v1/videos/${b}`)).status).toBe(404);
     const ids = ((await call(`${third.url}/v1/videos?order=asc`)).body as { data: { id: string }[] }).data;
     expect(ids.map((v) => v.id)).toEqual([a, (remix.body as { id: string }).id]);
+  });
+
+  it('keeps the reference image, so a later emulator still opens the video on it', async () => {
+    const first = await emulator({ seed: 1, renderSecondsPerSecond: 0 });
+    const red = await sharp({ create: { width: 720, height: 1280, channels: 3, background: '#ff0000' } })
+      .png()
+      .toBuffer();
+    const created = await call(`${first.url}/v1/videos`, {
+      method: 'POST',
+      json: {
+        prompt: 'red',
+        input_reference: { image_url: `data:image/png;base64,${red.toString('base64')}` },
+      },
+    });
+    expect(created.status).toBe(200);
+    const id = (created.body as { id: string }).id;
+    await first.close();
+    open.splice(0);
+    const second = await emulator({ seed: 2 });
+    const thumb = await fetch(`${second.url}/v1/videos/${id}/content?variant=thumbnail`, {
+      headers: { authorization: 'Bearer k' },
+    });
+    expect(thumb.status).toBe(200);
+    const { data } = await sharp(Buffer.from(await thumb.arrayBuffer()))
+      .extract({ left: 360, top: 640, width: 1, height: 1 })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(data[0]).toBeGreaterThan(200);
+    expect(data[1]).toBeLessThan(60);
   });
 
   it('sees jobs another emulator on the folder made after it started', async () => {
