@@ -201,6 +201,7 @@ function fold(f: Followed, event: BuildEvent): { changed: boolean; settled: bool
     case 'job-completed':
     case 'download-started':
     case 'download-finished':
+    case 'asset-derived':
       return set(event.shot, 'downloading');
     case 'shot-built':
     case 'shot-cached':
