@@ -145,8 +145,12 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
 
   // Filled once the port is known; every request arrives after that.
   const origins = new Set<string>();
+  const anyHost = host === '0.0.0.0' || host === '::';
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!origins.has(`http://${req.headers.host ?? ''}`)) return json(res, 421, { error: 'unknown host' });
+    // A wildcard bind (0.0.0.0, ::) answers on names we cannot know: the user chose the network, and the
+    // token and the Origin checks below still hold.
+    if (!anyHost && !origins.has(`http://${req.headers.host ?? ''}`))
+      return json(res, 421, { error: 'unknown host' });
     const url = new URL(req.url ?? '/', 'http://review.invalid');
     if (req.method === 'POST' && url.pathname === '/api/pin') return pin(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
@@ -206,7 +210,7 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
   const pin = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Cross-site checks first: a browser always sends these on a cross-origin fetch.
     const origin = req.headers.origin;
-    if (origin !== undefined && !origins.has(origin))
+    if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`)
       return json(res, 403, { error: 'cross-origin request refused' });
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin')
@@ -288,7 +292,9 @@ export function isLoopback(host: string): boolean {
 export function describePinFailure(shot: string, take: number, failure: PinTakeFailure): string {
   switch (failure.reason) {
     case 'not-fresh':
-      return `${shot} is not fresh (${failure.state}): its inputs changed since the lockfile; run \`sora-build build\` first`;
+      return failure.state === 'missing'
+        ? `${shot} was never built: there is no take to pin; run \`sora-build build\` first`
+        : `${shot} is not fresh (${failure.state}): its inputs changed since the lockfile; run \`sora-build build\` first`;
     case 'no-such-take':
       return `${shot} has ${failure.takes} take${failure.takes === 1 ? '' : 's'} for its current key, so there is no take ${take}`;
     case 'take-removed':

@@ -43,6 +43,8 @@ shots:
     size: 720x1280
     prompt: Vertical teaser, a lighthouse keeper's mug on a windowsill.
     assets: [video, thumbnail]
+  banner:
+    prompt: A forbidden banner over the harbor.
 `;
 
 let browser: Browser;
@@ -58,8 +60,10 @@ beforeAll(async () => {
     `${await readFile(config, 'utf8')}    pricing: { sora-2: { usd_per_second: 0.1 } }\n`,
   );
   await writeFile(path.join(p.dir, 'storyboard.yaml'), STORYBOARD);
+  p.emulator.setFaults({ moderationWords: ['forbidden'] });
   const built = await p.run(['build', '--reporter', 'plain']);
-  expect(built.code).toBe(0);
+  expect(built.stdout).toContain('sora-build: built 4 · cached 0 · failed 1');
+  p.emulator.setFaults({ moderationWords: [] });
   const again = await p.run(['reroll', 'harbor', '--yes', '--reporter', 'plain']);
   expect(again.code).toBe(0);
   // A prompt edit (lighthouse: stale; its remix: blocked) and a new shot (missing).
@@ -99,11 +103,15 @@ describe('sora-build review in a browser', () => {
       page,
       `[...document.querySelectorAll('#sheet > .shot')].map((e) => e.dataset.shot)`,
     );
-    expect(ids).toEqual(['harbor', 'lighthouse', 'lighthouse-night', 'teaser', 'pier']);
+    expect(ids).toEqual(['harbor', 'lighthouse', 'lighthouse-night', 'teaser', 'banner', 'pier']);
     expect(await stateOf(page, 'harbor')).toBe('fresh');
     expect(await stateOf(page, 'lighthouse')).toBe('stale');
     expect(await stateOf(page, 'lighthouse-night')).toBe('blocked');
     expect(await stateOf(page, 'teaser')).toBe('fresh');
+    expect(await stateOf(page, 'banner')).toBe('failed');
+    expect(await page.textContent('#shot-banner .detail')).toMatch(
+      /^moderation-blocked: .+ \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/,
+    );
     expect(await stateOf(page, 'pier')).toBe('missing');
     expect(await page.textContent('#shot-lighthouse .detail')).toBe('prompt changed');
     expect(await page.textContent('#shot-pier .prompt')).toBe('A wooden pier, 35mm film.');
@@ -113,7 +121,7 @@ describe('sora-build review in a browser', () => {
     expect(await page.locator('#shot-harbor .take').count()).toBe(2);
     expect(await page.textContent('#shot-harbor .take.pinned')).toContain('Take 2');
     expect(await page.textContent('#summary')).toBe(
-      '5 shots: 1 blocked, 2 fresh, 1 missing, 1 stale · provider local',
+      '6 shots: 1 blocked, 1 failed, 2 fresh, 1 missing, 1 stale · provider local',
     );
     // Thumbnails are lazy images; the provider's own thumbnail is the poster when there is one.
     expect(await page.getAttribute('#shot-harbor .frame img', 'loading')).toBe('lazy');
@@ -268,15 +276,15 @@ describe('sora-build review in a browser', () => {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const code = await new Promise<number | null>((r) => child.on('close', r));
-    expect(output).toContain('sora-build: built 3');
+    expect(output).toContain('sora-build: built 4 · cached 2 · failed 0');
     expect(code).toBe(0);
     await until(
       page,
-      `['lighthouse', 'lighthouse-night', 'pier'].every((id) => document.getElementById('shot-' + id).dataset.state === 'fresh')`,
+      `['lighthouse', 'lighthouse-night', 'pier', 'banner'].every((id) => document.getElementById('shot-' + id).dataset.state === 'fresh')`,
     );
     const seen = (await inPage(page, 'window.seen')) as Record<string, string[]>;
-    for (const id of ['lighthouse', 'lighthouse-night', 'pier']) {
-      expect(seen[id]![0]).toMatch(/^(stale|missing|blocked)$/);
+    for (const id of ['lighthouse', 'lighthouse-night', 'pier', 'banner']) {
+      expect(seen[id]![0]).toMatch(/^(stale|missing|blocked|failed)$/);
       expect(seen[id]).toContain('queued');
       expect(seen[id]).toContain('downloading');
       expect(seen[id]![seen[id]!.length - 1]).toBe('fresh');
@@ -324,7 +332,7 @@ describe('sora-build review in a browser', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(
-        /^sora-build review: exported 5 shots \(\d+ videos, \d+ images\) to .*index\.html\n$/,
+        /^sora-build review: exported 6 shots \(\d+ videos, \d+ images\) to .*index\.html\n$/,
       );
       const media = await readdir(path.join(out, 'media'));
       // Moved elsewhere (an artifact download): it must not depend on the project or a server.

@@ -12,6 +12,7 @@ import { main } from '../../src/cli/main.ts';
 import { makeRedactor } from '../../src/cli/context.ts';
 import type { CliContext } from '../../src/cli/context.ts';
 import { runCli } from '../commands/cli-harness.ts';
+import { startReviewServer } from '../../src/review/review-server.ts';
 import { LiveLogReporter, pruneDeadLiveLogs } from '../../src/reporter/live-log.ts';
 import type { ShotId } from '../../src/core/brand.ts';
 
@@ -71,6 +72,42 @@ describe('sora-build review (command)', () => {
     const broken = await runCli(['review'], { cwd: dir });
     expect(broken.code).toBe(2);
     expect(broken.stderr).toContain('storyboard.yaml:4:5: error: Expected a field of shot `harbor`');
+  });
+});
+
+describe('startReviewServer', () => {
+  it('on a wildcard host answers any host name, and still refuses another origin', async () => {
+    await project('version: 1\nshots:\n  harbor:\n    prompt: A harbor.\n');
+    const server = await startReviewServer({ review: { cwd: dir, env: {} }, host: '0.0.0.0' });
+    try {
+      const port = new URL(server.url).port;
+      expect((await fetch(`http://127.0.0.1:${port}/api/model`)).status).toBe(200);
+      const pin = await fetch(`http://127.0.0.1:${port}/api/pin`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-sora-build-token': server.token,
+          origin: 'http://evil.example',
+        },
+        body: JSON.stringify({ shot: 'harbor', take: 1 }),
+      });
+      expect(pin.status).toBe(403);
+      const mine = await fetch(`http://127.0.0.1:${port}/api/pin`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-sora-build-token': server.token,
+          origin: `http://127.0.0.1:${port}`,
+        },
+        body: JSON.stringify({ shot: 'harbor', take: 1 }),
+      });
+      // Past the checks: refused only because the shot was never built.
+      expect(await mine.json()).toEqual({
+        error: 'harbor was never built: there is no take to pin; run `sora-build build` first',
+      });
+    } finally {
+      await server.close();
+    }
   });
 });
 

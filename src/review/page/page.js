@@ -121,8 +121,8 @@
   function card(shot) {
     var size = shot.size.split('x');
     var frame = el('div', { className: 'frame' });
-    frame.style.aspectRatio = size[0] + ' / ' + size[1];
     if (shot.pinned && shot.pinned.video) {
+      frame.style.aspectRatio = size[0] + ' / ' + size[1];
       var pinnedTake = shot.takes.find(function (t) {
         return t.pinned;
       });
