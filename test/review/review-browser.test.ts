@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
+import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -147,7 +148,12 @@ describe('sora-build review in a browser', () => {
     const shot = await page.screenshot({ type: 'png' });
     expect(shot.subarray(1, 4).toString()).toBe('PNG');
     await writeFile(path.join(p.dir, 'review.png'), shot);
-    if (process.env.UPDATE_SCREENSHOTS === '1') await writeFile(path.join(REPO, 'docs', 'review.png'), shot);
+    // Committed, so kept small: a 256-colour palette PNG.
+    if (process.env.UPDATE_SCREENSHOTS === '1')
+      await writeFile(
+        path.join(REPO, 'docs', 'review.png'),
+        await sharp(shot).png({ palette: true, quality: 90, compressionLevel: 9 }).toBuffer(),
+      );
     await page.close();
   });
 
