@@ -330,6 +330,20 @@ describe('sora-build review in a browser', () => {
     await page.close();
   }, 60_000);
 
+  it('says so when the server stops', async () => {
+    const second = await startReviewServer({ review: { cwd: p.dir, env: p.env } });
+    const page = await browser.newPage();
+    await open(page, second.url);
+    await page.waitForSelector('body[data-connected="true"]');
+    await second.close();
+    await page.waitForSelector('body[data-connected="false"]');
+    expect(await page.textContent('#live')).toBe(
+      'Not connected to sora-build review: the page shows the state when it was last connected.',
+    );
+    expect(await page.locator('#sheet > .shot').count()).toBe(6);
+    await page.close();
+  });
+
   it('exports a folder that opens from disk with every video playable', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sora-build-export-'));
     try {

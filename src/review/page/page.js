@@ -349,5 +349,14 @@
     source.addEventListener('open', function () {
       document.body.setAttribute('data-connected', 'true');
     });
+    // The server stopped (Ctrl-C) or restarted: say so; the browser reconnects on its own when it is back.
+    source.addEventListener('error', function () {
+      document.body.setAttribute('data-connected', 'false');
+      live = new Map();
+      liveLine.hidden = false;
+      liveLine.textContent =
+        'Not connected to sora-build review: the page shows the state when it was last connected.';
+      render();
+    });
   }
 })();
