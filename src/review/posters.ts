@@ -4,13 +4,12 @@
  * into view), at most two at once, and kept in `<cacheDir>/review/posters/<video digest>.jpg`: a poster is
  * a function of the video's bytes, so it never goes stale.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Sha256 } from '../core/brand.ts';
-import { resolveFfmpegPath } from '../emulator/renderer.ts';
+import { resolveFfmpegPath, runFfmpeg } from '../core/ffmpeg.ts';
 
 export class Posters {
   readonly #dir: string;
@@ -44,7 +43,7 @@ export class Posters {
     try {
       await mkdir(this.#dir, { recursive: true });
       const args = ['-v', 'error', '-ss', '0.5', '-i', videoPath, '-frames:v', '1'];
-      await run(this.#ffmpeg(), [...args, '-vf', 'scale=480:-2', '-q:v', '5', '-y', temp]);
+      await runFfmpeg(this.#ffmpeg(), [...args, '-vf', 'scale=480:-2', '-q:v', '5', '-y', temp]);
       await rename(temp, file);
       return file;
     } catch {
@@ -55,12 +54,4 @@ export class Posters {
       this.#waiting.shift()?.();
     }
   }
-}
-
-function run(binary: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'ignore'] });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}`))));
-  });
 }
