@@ -295,6 +295,11 @@ export class EmulatorState {
     const job = this.jobs.get(id);
     this.jobs.delete(id);
     this.#renders.delete(id);
+    // Its reference image stays in memory only while a job still uses it (the archive keeps its copy).
+    const digest = job?.referenceDigest;
+    // (Only Videos API jobs have reference images.)
+    if (digest !== undefined && !this.jobs.all('videos', 'asc').some((j) => j.referenceDigest === digest))
+      this.#images.delete(digest);
     this.#track(this.#archive?.remove(id));
     if (job?.api === 'sora1') {
       for (const gen of this.generationIds(job)) {

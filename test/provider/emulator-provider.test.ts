@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,12 +17,16 @@ const KEY = 'sk-emulator-test-key-0123456789';
 
 let emulator: EmulatorHandle | undefined;
 let provider: VideoProvider | undefined;
+/** The embedded emulator's cache folder, when a test made one. */
+let cacheDir: string | undefined;
 
 afterEach(async () => {
   await provider?.close();
   await emulator?.close();
+  if (cacheDir !== undefined) await rm(cacheDir, { recursive: true, force: true });
   provider = undefined;
   emulator = undefined;
+  cacheDir = undefined;
 });
 
 /** An emulator started by the test (so it can read its log and set faults) and an `openai` provider on it. */
@@ -86,7 +90,7 @@ describe('the openai adapter against the real emulator', () => {
       env: {},
       clock,
       // The embedded emulator keeps its jobs under <cacheDir>/emulator.
-      cacheDir: await mkdtemp(join(tmpdir(), 'emulator-provider-')),
+      cacheDir: (cacheDir = await mkdtemp(join(tmpdir(), 'emulator-provider-'))),
     });
     expect(provider.family).toBe('emulator');
 
