@@ -17,7 +17,7 @@
  */
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
-import type { Sha256, ShotId, ShotKey } from '../core/brand.ts';
+import type { ShotId, ShotKey } from '../core/brand.ts';
 import type { Clock } from '../core/clock.ts';
 import type { BuildEvent } from '../core/events.ts';
 import type { ProjectConfig } from '../config/types.ts';
@@ -34,6 +34,8 @@ import { FileShotClaims } from '../scheduler/shot-claims.ts';
 import type { BuildPlan } from '../plan/plan-types.ts';
 import { sha256Hex, shotKey, shotKeyData } from '../plan/shot-key.ts';
 import { lockEntryFor } from '../plan/lock-entry-for.ts';
+import { decideShot } from '../plan/decide-shot.ts';
+import { unreachable } from '../core/unreachable.ts';
 import type { VideoProvider } from '../provider/types.ts';
 import { createLanes } from './lanes.ts';
 import type { Lanes } from './lanes.ts';
@@ -346,59 +348,58 @@ export class BuildEngine {
     const key = reuse ? planned.key : shotKey(keyData);
     const forced = run.force.has(id);
 
-    const pinned = lock.get(id);
+    const pinned = lock.get(id) ?? null;
     const repin = (entry: LockEntry, sample: Sample | null, source: 'lockfile' | 'action-cache') =>
       this.#repin(shot, key, entry, sample, source, input.signal);
-    // A shot the plan found fresh had its object checked there; materialising checks it again anyway.
-    const present = (digest: Sha256): boolean =>
-      (planned?.state === 'fresh' && planned.lockEntry?.output === digest) || store.hasObject(digest);
-    if (!forced && pinned !== undefined && pinned.key === key && present(pinned.output)) {
-      // The sample matters only for extra assets (a thumbnail it lists); a child that must be generated
-      // looks its parent's up when it needs the expiry. A no-op build reads no sample.
-      const needsSample = shot.assets.some((a) => a !== 'video');
-      return repin(pinned, needsSample ? this.#sampleOf(pinned) : null, 'lockfile');
+    const decide = (restoreFailed: boolean) =>
+      decideShot({
+        key,
+        pinned,
+        samples: () => actionCache.samples(key),
+        // A shot the plan found fresh had its object checked there; materialising checks it again anyway.
+        hasObject: (digest) =>
+          (planned?.state === 'fresh' && planned.lockEntry?.output === digest) || store.hasObject(digest),
+        forced,
+        frozen: input.options?.frozen === true,
+        restoreFailed,
+      });
+    let decision = decide(false);
+    if (decision.kind === 'restore') {
+      const restored = await this.#restore(shot, key, decision.entry, input.signal);
+      if (restored === 'interrupted') return { kind: 'interrupted' };
+      if (restored !== null) return repin(decision.entry, restored, 'lockfile');
+      decision = decide(true);
     }
-    if (!forced && pinned !== undefined && pinned.key === key) {
-      // Pinned but not in the local store (a fresh clone, a pruned cache): download it again while the
-      // service keeps it. Only the pinned bytes are accepted; anything else falls through to generation.
-      const spec = { shot: id, expected: { size: shot.size, seconds: pinned.seconds } };
-      const restored = await downloadVariant(
-        spec,
-        this.#ctx,
-        pinned.videoId,
-        'video',
-        input.signal,
-        pinned.output,
-      );
-      if (restored.ok) {
-        const sample: Sample = {
-          output: pinned.output,
-          bytes: restored.bytes,
-          videoId: pinned.videoId,
-          provider: config.provider.name,
-          createdAt: clock.now(),
-          expiresAt: null,
-          costUsd: null,
-          assets: {},
-        };
-        // Best effort: the lockfile pins it either way.
-        await actionCache.addSample(key, sample).catch(ignoreLocalIo);
-        return repin(pinned, sample, 'lockfile');
+    switch (decision.kind) {
+      case 'fresh': {
+        // The sample matters only for extra assets (a thumbnail it lists); a child that must be generated
+        // looks its parent's up when it needs the expiry. A no-op build reads no sample.
+        const needsSample = shot.assets.some((a) => a !== 'video');
+        return repin(decision.entry, needsSample ? this.#sampleOf(decision.entry) : null, 'lockfile');
       }
-      if (input.signal.aborted) return { kind: 'interrupted' };
-    }
-    if (!forced) {
-      const sample = actionCache
-        .samples(key)
-        .filter((s) => store.hasObject(s.output))
-        .at(-1);
-      if (sample !== undefined) {
-        const entry = lockEntryFor(shot.id, keyData, sample);
-        const outcome = await repin(entry, sample, 'action-cache');
+      case 're-pin': {
+        const entry = lockEntryFor(shot.id, keyData, decision.sample);
+        const outcome = await repin(entry, decision.sample, 'action-cache');
         if (outcome.kind === 'done') lock.set(id, entry);
         await this.#recordPrompt(keyData.prompt);
         return outcome;
       }
+      case 'refuse':
+        run.refused.push(id);
+        return this.#fail(id, null, {
+          reason: 'frozen',
+          message: `--frozen: ${id} would have to be generated (its pinned video could not be restored from the store or the service)`,
+          code: null,
+          videoId: pinned?.videoId ?? null,
+          retryable: false,
+          hint: 'run the build without --frozen and commit the lockfile',
+        });
+      case 'restore':
+        throw new Error('internal error: a restore decided twice');
+      case 'generate':
+        break;
+      default:
+        return unreachable(decision);
     }
     const remembered = this.#failedKeys.get(key);
     if (remembered !== undefined && input.options?.retryFailedKeys === false) {
@@ -426,17 +427,6 @@ export class BuildEngine {
       }
     }
 
-    if (input.options?.frozen === true) {
-      run.refused.push(id);
-      return this.#fail(id, null, {
-        reason: 'frozen',
-        message: `--frozen: ${id} would have to be generated (its pinned video could not be restored from the store or the service)`,
-        code: null,
-        videoId: pinned?.videoId ?? null,
-        retryable: false,
-        hint: 'run the build without --frozen and commit the lockfile',
-      });
-    }
     const spec = await jobSpecFor({
       config,
       shot,
@@ -504,6 +494,35 @@ export class BuildEngine {
       costUsd: sample.costUsd,
     });
     return { kind: 'done', entry, sample, built: true };
+  }
+
+  /**
+   * Downloads a pinned video again by its remote id (a fresh clone, a pruned store): free while the service
+   * keeps it. Only the exact pinned bytes are accepted. Returns its sample, or null when it cannot be had.
+   */
+  async #restore(
+    shot: ShotConfig,
+    key: ShotKey,
+    pinned: LockEntry,
+    signal: AbortSignal,
+  ): Promise<Sample | null | 'interrupted'> {
+    const { clock, config, actionCache } = this.#options;
+    const spec = { shot: shot.id, expected: { size: shot.size, seconds: pinned.seconds } };
+    const restored = await downloadVariant(spec, this.#ctx, pinned.videoId, 'video', signal, pinned.output);
+    if (!restored.ok) return signal.aborted ? 'interrupted' : null;
+    const sample: Sample = {
+      output: pinned.output,
+      bytes: restored.bytes,
+      videoId: pinned.videoId,
+      provider: config.provider.name,
+      createdAt: clock.now(),
+      expiresAt: null,
+      costUsd: null,
+      assets: {},
+    };
+    // Best effort: the lockfile pins it either way.
+    await actionCache.addSample(key, sample).catch(ignoreLocalIo);
+    return sample;
   }
 
   /**

@@ -5,7 +5,7 @@
  * `computePlan`), so a dry run can never disagree with the real one.
  */
 import type { Sha256, ShotId } from '../core/brand.ts';
-import type { CacheIndex, LockEntry, Sample } from '../cache/types.ts';
+import type { CacheIndex, LockEntry } from '../cache/types.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
 import type { ProviderConfig, QuotaConfig } from '../config/types.ts';
 import type { ShotGraph } from '../graph/shot-graph.ts';
@@ -17,6 +17,7 @@ import type { BuildPlan, PlannedShot, ShotState, StaleReason } from './plan-type
 import { SHOT_STATES, willGenerate } from './plan-types.ts';
 import { KEY_FORMAT_VERSION, sha256Hex, shotKey, shotKeyData } from './shot-key.ts';
 import type { ShotKeyData } from './shot-key.ts';
+import { decideShot } from './decide-shot.ts';
 
 export interface PlanBuildOptions {
   readonly manifest: Pick<Manifest, 'shots'>;
@@ -185,9 +186,13 @@ function planShot(
   const keyData = shotKeyData({ shot, family, referenceDigest, parent });
   const key = shotKey(keyData);
   const base = { id: shot.id, key, keyData, blockedBy: null, lockEntry };
-  if (lockEntry !== null && lockEntry.key === key && cache.hasObject(lockEntry.output)) {
-    return { ...base, state: 'fresh', reasons: [], cachedSample: null };
-  }
+  const decision = decideShot({
+    key,
+    pinned: lockEntry,
+    samples: () => cache.samples(key),
+    hasObject: (digest) => cache.hasObject(digest),
+  });
+  if (decision.kind === 'fresh') return { ...base, state: 'fresh', reasons: [], cachedSample: null };
   const reasons: StaleReason[] = [];
   if (lockEntry !== null) {
     if (lockEntry.key === key) reasons.push('output-missing');
@@ -196,10 +201,10 @@ function planShot(
       if (reasons.length === 0) reasons.push('key-changed');
     }
   }
-  const sample = latestPresentSample(cache.samples(key), cache);
-  if (sample !== null) {
-    return { ...base, state: 'cached', reasons: orderReasons(reasons), cachedSample: sample };
+  if (decision.kind === 're-pin') {
+    return { ...base, state: 'cached', reasons: orderReasons(reasons), cachedSample: decision.sample };
   }
+  // restore (reason `output-missing`) or generate.
   return {
     ...base,
     state: lockEntry === null ? 'missing' : 'stale',
@@ -212,17 +217,6 @@ function planShot(
 function chosenOutput(p: Pick<PlannedShot, 'state' | 'lockEntry' | 'cachedSample'>): Sha256 | null {
   if (p.state === 'fresh') return p.lockEntry!.output;
   if (p.state === 'cached') return p.cachedSample!.output;
-  return null;
-}
-
-/**
- * The newest sample of a key whose video is in the store. Newest, because a key with several samples got
- * them through `reroll`, and the last reroll is the one the user chose.
- */
-function latestPresentSample(samples: readonly Sample[], cache: CacheIndex): Sample | null {
-  for (let i = samples.length - 1; i >= 0; i--) {
-    if (cache.hasObject(samples[i]!.output)) return samples[i]!;
-  }
   return null;
 }
 
