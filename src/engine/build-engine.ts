@@ -18,20 +18,10 @@
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { ShotId, ShotKey } from '../core/brand.ts';
-import type { Clock } from '../core/clock.ts';
-import type { BuildEvent } from '../core/events.ts';
-import type { ProjectConfig } from '../config/types.ts';
 import { providerFamily } from '../config/capabilities.ts';
-import type { Manifest, ShotConfig } from '../manifest/types.ts';
-import type { LockEntry, Lockfile, Sample } from '../cache/types.ts';
-import type { Store } from '../cache/store.ts';
-import type { ActionCache } from '../cache/action-cache.ts';
-import type { Failures } from '../cache/failures.ts';
-import type { CreateLedger } from '../scheduler/create-ledger.ts';
-import type { Journal } from '../scheduler/journal.ts';
-import type { ShotClaims } from '../scheduler/shot-claims.ts';
+import type { ShotConfig } from '../manifest/types.ts';
+import type { LockEntry, Sample } from '../cache/types.ts';
 import { FileShotClaims } from '../scheduler/shot-claims.ts';
-import type { BuildPlan } from '../plan/plan-types.ts';
 import { sha256Hex, shotKey, shotKeyData } from '../plan/shot-key.ts';
 import { lockEntryFor } from '../plan/lock-entry-for.ts';
 import { decideShot } from '../plan/decide-shot.ts';
@@ -40,116 +30,18 @@ import type { VideoProvider } from '../provider/types.ts';
 import { createLanes } from './lanes.ts';
 import type { Lanes } from './lanes.ts';
 import type { JobContext, JobResult } from './job-types.ts';
-import { JobRegistry } from './job-registry.ts';
+import { JobRegistry, untilAborted } from './job-registry.ts';
 import { jobSpecFor, resumedSpec } from './job-spec.ts';
-import type { PreparedReference } from './job-spec.ts';
-import { downloadVariant } from './download-job.ts';
-import { placeOutputs } from './place-outputs.ts';
+import { placeOutputs, restorePinned } from './place-outputs.ts';
 import { LockWriter } from './lock-writer.ts';
 import { localIoCode, localIoFailure } from './shot-failure.ts';
 import type { ShotFailure } from './shot-failure.ts';
 
 export type { PreparedReference } from './job-spec.ts';
+export type { BuildEngineOptions, BuildInput, BuildOptions, BuildOutcome } from './build-types.ts';
+import type { BuildEngineOptions, BuildInput, BuildOutcome, Done, Run, ShotOutcome } from './build-types.ts';
+import { LockEntries, expiredParentsToRegenerate, summarise } from './build-types.ts';
 export { assetPath } from './place-outputs.ts';
-
-export interface BuildEngineOptions {
-  readonly config: ProjectConfig;
-  /** Creates the provider on first use: a build with nothing to generate never connects anywhere. */
-  readonly provider: () => Promise<VideoProvider>;
-  readonly store: Store;
-  readonly actionCache: ActionCache;
-  readonly journal: Journal;
-  readonly ledger: CreateLedger;
-  /** Single flight per shot key across processes. @default claims under `<cacheDir>/claims/` */
-  readonly claims?: ShotClaims;
-  /** Where failures are remembered for `status` and watch. @default none */
-  readonly failures?: Failures;
-  readonly clock: Clock;
-  readonly emit: (event: BuildEvent) => void;
-  /**
-   * Concurrent downloads.
-   * @default 4
-   */
-  readonly downloadConcurrency?: number;
-  /** Learned render time per kind of job, for the poll schedule. @default none (the policy starts blind) */
-  readonly durations?: {
-    estimate(kind: string): number | null;
-    record(kind: string, ms: number): void;
-  };
-  /** Random numbers in [0, 1) for jitter. @default Math.random */
-  readonly random?: () => number;
-  /**
-   * Order in which ready shots take create slots: the longest remaining critical path first, or
-   * first-come-first-served (what a naive scheduler does; kept as the benchmark's baseline, see bench/).
-   * @default 'critical-path'
-   */
-  readonly ordering?: 'critical-path' | 'fifo';
-}
-
-export interface BuildOptions {
-  /** Stop starting new generations after the first failure (jobs already created finish). @default false */
-  readonly failFast?: boolean;
-  /** Shots generated anew even when fresh (`--force`, `reroll`). @default none */
-  readonly force?: ReadonlySet<ShotId>;
-  /** Regenerate a fresh parent whose remote video expired, instead of failing its remix/extend children. */
-  readonly regenerateExpired?: boolean;
-  /** Submit keys that failed earlier in this process again (watch passes false). @default true */
-  readonly retryFailedKeys?: boolean;
-  /**
-   * Never create (CI's `--frozen`): pinned videos may be restored by download, but a shot that would need a
-   * generation is refused and listed in `BuildOutcome.refused`. @default false
-   */
-  readonly frozen?: boolean;
-}
-
-export interface BuildInput {
-  readonly manifest: Manifest;
-  readonly plan: BuildPlan;
-  readonly lockfile: Lockfile;
-  /** Prepared reference images by shot (null: the shot has none). */
-  readonly references: ReadonlyMap<ShotId, PreparedReference | null>;
-  readonly options?: BuildOptions;
-  readonly signal: AbortSignal;
-  /** The command that resumes this build, for the interruption message. */
-  readonly resumeCommand: string;
-}
-
-export interface BuildOutcome {
-  readonly built: readonly ShotId[];
-  readonly cached: readonly ShotId[];
-  readonly failed: readonly ({ readonly shot: ShotId } & ShotFailure)[];
-  readonly blocked: readonly ShotId[];
-  /** USD spent by this build; null when any generated shot's price is unknown. */
-  readonly costUsd: number | null;
-  readonly interrupted: boolean;
-  /** Under `frozen`: shots that would have needed a generation (nothing was created for them). */
-  readonly refused: readonly ShotId[];
-}
-
-/** What happened to one shot in one build. */
-type ShotOutcome =
-  | {
-      readonly kind: 'done';
-      readonly entry: LockEntry;
-      /** Null when not needed (a repin without extra assets): `#sampleOf(entry)` finds it. */
-      readonly sample: Sample | null;
-      readonly built: boolean;
-    }
-  | { readonly kind: 'failed'; readonly failure: ShotFailure }
-  | { readonly kind: 'blocked'; readonly by: ShotId }
-  | { readonly kind: 'interrupted' };
-
-type Done = Extract<ShotOutcome, { kind: 'done' }>;
-
-/** One build's shared state, passed to each shot. */
-interface Run {
-  readonly input: BuildInput;
-  readonly lock: LockEntries;
-  readonly force: ReadonlySet<ShotId>;
-  readonly dispatchSignal: AbortSignal;
-  readonly outcomeOf: (id: ShotId) => Promise<ShotOutcome>;
-  readonly refused: ShotId[];
-}
 
 export class BuildEngine {
   readonly #options: BuildEngineOptions;
@@ -204,7 +96,13 @@ export class BuildEngine {
     // What earlier runs (or this process's earlier builds) left unfinished: resumed in the background.
     await this.#registry.resumePending((p) => resumedSpec(p, input.manifest));
     if (options.regenerateExpired === true) {
-      for (const id of this.#expiredParentsToRegenerate(input, lock)) force.add(id);
+      for (const id of expiredParentsToRegenerate(
+        input,
+        lock,
+        this.#options.actionCache,
+        this.#options.clock.now(),
+      ))
+        force.add(id);
     }
 
     const run: Run = {
@@ -249,32 +147,7 @@ export class BuildEngine {
       }
     }
 
-    const built: ShotId[] = [];
-    const cached: ShotId[] = [];
-    const failed: ({ shot: ShotId } & ShotFailure)[] = [];
-    const blocked: ShotId[] = [];
-    let costUsd: number | null = 0;
-    let interrupted = input.signal.aborted;
-    for (const [id, outcome] of results) {
-      switch (outcome.kind) {
-        case 'done':
-          if (outcome.built) {
-            built.push(id);
-            const cost = outcome.sample?.costUsd ?? null;
-            costUsd = costUsd === null || cost === null ? null : costUsd + cost;
-          } else cached.push(id);
-          break;
-        case 'failed':
-          failed.push({ shot: id, ...outcome.failure });
-          break;
-        case 'blocked':
-          blocked.push(id);
-          break;
-        case 'interrupted':
-          interrupted = true;
-          break;
-      }
-    }
+    const { built, cached, failed, blocked, costUsd, interrupted } = summarise(results, input.signal.aborted);
     if (interrupted) {
       emit({
         type: 'interrupted',
@@ -365,7 +238,14 @@ export class BuildEngine {
       });
     let decision = decide(false);
     if (decision.kind === 'restore') {
-      const restored = await this.#restore(shot, key, decision.entry, input.signal);
+      const restored = await restorePinned({
+        ctx: this.#ctx,
+        shot,
+        key,
+        pinned: decision.entry,
+        providerName: config.provider.name,
+        signal: input.signal,
+      });
       if (restored === 'interrupted') return { kind: 'interrupted' };
       if (restored !== null) return repin(decision.entry, restored, 'lockfile');
       decision = decide(true);
@@ -497,35 +377,6 @@ export class BuildEngine {
   }
 
   /**
-   * Downloads a pinned video again by its remote id (a fresh clone, a pruned store): free while the service
-   * keeps it. Only the exact pinned bytes are accepted. Returns its sample, or null when it cannot be had.
-   */
-  async #restore(
-    shot: ShotConfig,
-    key: ShotKey,
-    pinned: LockEntry,
-    signal: AbortSignal,
-  ): Promise<Sample | null | 'interrupted'> {
-    const { clock, config, actionCache } = this.#options;
-    const spec = { shot: shot.id, expected: { size: shot.size, seconds: pinned.seconds } };
-    const restored = await downloadVariant(spec, this.#ctx, pinned.videoId, 'video', signal, pinned.output);
-    if (!restored.ok) return signal.aborted ? 'interrupted' : null;
-    const sample: Sample = {
-      output: pinned.output,
-      bytes: restored.bytes,
-      videoId: pinned.videoId,
-      provider: config.provider.name,
-      createdAt: clock.now(),
-      expiresAt: null,
-      costUsd: null,
-      assets: {},
-    };
-    // Best effort: the lockfile pins it either way.
-    await actionCache.addSample(key, sample).catch(ignoreLocalIo);
-    return sample;
-  }
-
-  /**
    * Keeps the prompt text of a pinned shot in the store under its sha256, the lockfile's `prompt_sha256`,
    * so `sora-build why` can show the old prompt after an edit (the committed lockfile keeps only the digest).
    * Best effort: a full disk costs `why` its old prompt, nothing else.
@@ -641,73 +492,9 @@ export class BuildEngine {
     this.#provider ??= this.#options.provider();
     return this.#provider;
   }
-
-  /** Parents pinned in the lockfile whose remote video expired while a remix/extend child must be made. */
-  #expiredParentsToRegenerate(input: BuildInput, lock: ReadonlyMap<ShotId, LockEntry>): ShotId[] {
-    const now = this.#options.clock.now();
-    const out = new Set<ShotId>();
-    for (const planned of input.plan.shots) {
-      if (planned.state === 'fresh' || planned.state === 'cached' || planned.state === 'blocked') continue;
-      const shot = input.manifest.shots.get(planned.id);
-      const parentId = shot?.remixOf ?? shot?.extendOf;
-      if (parentId === undefined) continue;
-      const parentPlan = input.plan.byId.get(parentId);
-      const entry = lock.get(parentId);
-      if (
-        parentPlan === undefined ||
-        entry === undefined ||
-        (parentPlan.state !== 'fresh' && parentPlan.state !== 'cached')
-      )
-        continue;
-      const sample = this.#options.actionCache.samples(entry.key).find((s) => s.output === entry.output);
-      if (sample?.expiresAt != null && sample.expiresAt <= now) out.add(parentId);
-    }
-    return [...out].sort();
-  }
 }
 
 /** Swallows a file-system error of a best-effort write; rethrows anything else (a bug). */
 function ignoreLocalIo(error: unknown): void {
   if (localIoCode(error) === undefined) throw error;
-}
-
-/** The lockfile's entries during a build, remembering what was set or removed. */
-class LockEntries extends Map<ShotId, LockEntry> {
-  changed = false;
-  /** Shots whose entry this build set. */
-  readonly setIds = new Set<ShotId>();
-
-  override set(id: ShotId, entry: LockEntry): this {
-    if (this.get(id) !== entry) {
-      this.changed = true;
-      // Map's constructor calls set() before the field initialisers have run.
-      this.setIds?.add(id);
-    }
-    return super.set(id, entry);
-  }
-
-  override delete(id: ShotId): boolean {
-    const removed = super.delete(id);
-    if (removed) this.changed = true;
-    return removed;
-  }
-}
-
-/** Waits for `job` unless `signal` aborts first (the job itself goes on). */
-function untilAborted(job: Promise<JobResult>, signal: AbortSignal): Promise<JobResult> {
-  if (signal.aborted) return Promise.resolve({ kind: 'interrupted' });
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => resolve({ kind: 'interrupted' });
-    signal.addEventListener('abort', onAbort, { once: true });
-    job.then(
-      (r) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(r);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

@@ -228,3 +228,22 @@ function freshSample(ctx: JobContext, key: ShotKey, ignore: ReadonlySet<Sha256>)
     .filter((s) => !ignore.has(s.output) && ctx.store.hasObject(s.output))
     .at(-1);
 }
+
+/** Waits for `job` unless `signal` aborts first (the job itself goes on). */
+export function untilAborted(job: Promise<JobResult>, signal: AbortSignal): Promise<JobResult> {
+  if (signal.aborted) return Promise.resolve({ kind: 'interrupted' });
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve({ kind: 'interrupted' });
+    signal.addEventListener('abort', onAbort, { once: true });
+    job.then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

@@ -6,7 +6,7 @@
  */
 import type { ShotKey } from '../core/brand.ts';
 import type { Sha256 } from '../core/brand.ts';
-import type { Sample } from '../cache/types.ts';
+import type { LockEntry, Sample } from '../cache/types.ts';
 import { deriveAsset } from '../cache/derive-asset.ts';
 import type { ShotConfig } from '../manifest/types.ts';
 import type { JobContext } from './job-types.ts';
@@ -89,4 +89,37 @@ async function place(
     retryable: true,
     hint: null,
   };
+}
+
+/**
+ * Downloads a pinned video again by its remote id (a fresh clone, a pruned store): free while the service
+ * keeps it. Only the exact pinned bytes are accepted. Returns its sample, or null when it cannot be had.
+ */
+export async function restorePinned(options: {
+  readonly ctx: JobContext;
+  readonly shot: ShotConfig;
+  readonly key: ShotKey;
+  readonly pinned: LockEntry;
+  readonly providerName: string;
+  readonly signal: AbortSignal;
+}): Promise<Sample | null | 'interrupted'> {
+  const { ctx, shot, key, pinned, signal } = options;
+  const spec = { shot: shot.id, expected: { size: shot.size, seconds: pinned.seconds } };
+  const restored = await downloadVariant(spec, ctx, pinned.videoId, 'video', signal, pinned.output);
+  if (!restored.ok) return signal.aborted ? 'interrupted' : null;
+  const sample: Sample = {
+    output: pinned.output,
+    bytes: restored.bytes,
+    videoId: pinned.videoId,
+    provider: options.providerName,
+    createdAt: ctx.clock.now(),
+    expiresAt: null,
+    costUsd: null,
+    assets: {},
+  };
+  // Best effort: the lockfile pins it either way.
+  await guardLocalIo('recording the restored video', pinned.videoId, () =>
+    ctx.actionCache.addSample(key, sample),
+  );
+  return sample;
 }
