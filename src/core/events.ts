@@ -273,15 +273,15 @@ export interface ShotBuiltEvent {
   readonly costUsd: number | null;
 }
 
-/** A shot failed; independent shots go on, its dependants are reported as `shot-blocked`. */
-export interface ShotFailedEvent {
-  readonly type: 'shot-failed';
-  readonly time: number;
-  readonly shot: ShotId;
+/**
+ * Why one shot failed in one build: the one failure type that the engine returns, `shot-failed` events carry,
+ * `BuildOutcome.failed` lists and the CLI reports (src/engine/shot-failure.ts builds them).
+ */
+export interface ShotFailure {
   readonly reason: ShotFailureReason;
   /** The provider's message as it sent it, or ours when the failure is local. */
   readonly message: string;
-  /** The provider's own error code (`moderation_blocked`), when it gave one. */
+  /** The provider's own error code (`moderation_blocked`), or the file system's (`ENOSPC`), when known. */
   readonly code: string | null;
   /** The remote job, when one was created (it may still be inspected with `sora-build videos`). */
   readonly videoId: VideoId | null;
@@ -289,6 +289,13 @@ export interface ShotFailedEvent {
   readonly retryable: boolean;
   /** What the user can do about it (e.g. `run again with --regenerate-expired`), when we know. */
   readonly hint: string | null;
+}
+
+/** A shot failed; independent shots go on, its dependants are reported as `shot-blocked`. */
+export interface ShotFailedEvent extends ShotFailure {
+  readonly type: 'shot-failed';
+  readonly time: number;
+  readonly shot: ShotId;
 }
 
 /** A shot will not be built because a shot it depends on failed. */

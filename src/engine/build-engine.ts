@@ -34,7 +34,7 @@ import { JobRegistry, untilAborted } from './job-registry.ts';
 import { jobSpecFor, resumedSpec } from './job-spec.ts';
 import { placeOutputs, restorePinned } from './place-outputs.ts';
 import { LockWriter } from './lock-writer.ts';
-import { localIoCode, localIoFailure } from './shot-failure.ts';
+import { localIoCode, localIoFailure, wouldPayAgain } from './shot-failure.ts';
 import type { ShotFailure } from './shot-failure.ts';
 
 export type { PreparedReference } from './job-spec.ts';
@@ -49,7 +49,7 @@ export class BuildEngine {
   readonly #ctx: JobContext;
   readonly #registry: JobRegistry;
   readonly #lockWriter = new LockWriter();
-  readonly #failedKeys = new Map<ShotKey, { reason: string; message: string }>();
+  readonly #failedKeys = new Map<ShotKey, ShotFailure>();
   readonly #abandon = new AbortController();
   #provider: Promise<VideoProvider> | undefined;
   /** Remote ids this process knows belong to jobs (submitted, resumed, pinned). */
@@ -71,7 +71,7 @@ export class BuildEngine {
   }
 
   /** Keys whose generation failed in this process; watch does not resubmit them until the key changes. */
-  failedKeys(): ReadonlyMap<ShotKey, { reason: string; message: string }> {
+  failedKeys(): ReadonlyMap<ShotKey, ShotFailure> {
     return this.#failedKeys;
   }
 
@@ -284,10 +284,7 @@ export class BuildEngine {
     const remembered = this.#failedKeys.get(key);
     if (remembered !== undefined && input.options?.retryFailedKeys === false) {
       return this.#fail(id, null, {
-        reason: remembered.reason as ShotFailure['reason'],
-        message: remembered.message,
-        code: null,
-        videoId: null,
+        ...remembered,
         retryable: false,
         hint: 'not submitted again until the shot changes',
       });
@@ -420,12 +417,16 @@ export class BuildEngine {
     return { kind: 'done', entry, sample, built: false };
   }
 
-  /** Reports a failed shot; with a `key`, remembers it for watch and `status`. */
+  /**
+   * Reports a failed shot; with a `key`, remembers it for watch and `status` when trying again would pay
+   * for the same refusal (`wouldPayAgain`). A disk or transport failure is not remembered: the next try
+   * resumes the kept job, or had nothing sent, so watch tries again on the next save.
+   */
   #fail(id: ShotId, key: ShotKey | null, failure: ShotFailure): ShotOutcome {
     const { clock, emit, failures } = this.#options;
     emit({ type: 'shot-failed', time: clock.now(), shot: id, ...failure });
     if (key !== null) {
-      this.#failedKeys.set(key, { reason: failure.reason, message: failure.message });
+      if (wouldPayAgain(failure.reason)) this.#failedKeys.set(key, failure);
       void failures
         ?.record({
           key,

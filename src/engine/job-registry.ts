@@ -131,7 +131,7 @@ export class JobRegistry {
     }
     if (waited && failures !== undefined) {
       const last = await failures.lastAsync(spec.key).catch(() => undefined);
-      if (last !== undefined && last.at >= since) {
+      if (last !== undefined && last.at >= since && FINAL.has(last.reason as ShotFailureReason)) {
         await claim.release();
         const reason = (SHOT_FAILURE_REASONS as readonly string[]).includes(last.reason)
           ? (last.reason as ShotFailureReason)

@@ -1,27 +1,14 @@
 /**
- * One failure type for a shot (style.md: "one failure type"): what the engine returns, what `shot-failed`
- * events carry, what `BuildOutcome.failed` lists and what the CLI prints. `reason` is the closed union
- * `ShotFailureReason` (src/core/events.ts), so every reporter can switch over it.
+ * Building `ShotFailure`s (src/core/events.ts), the one failure type (style.md): what the engine returns,
+ * what `shot-failed` events carry, what `BuildOutcome.failed` lists and what the CLI prints. `reason` is the
+ * closed union `ShotFailureReason`, so every reporter can switch over it.
  */
+export type { ShotFailure } from '../core/events.ts';
 import type { VideoId } from '../core/brand.ts';
-import type { ShotFailureReason } from '../core/events.ts';
+import type { ShotFailure, ShotFailureReason } from '../core/events.ts';
 import type { ProviderError } from '../provider/types.ts';
 import type { ProviderErrorKind } from '../provider/types.ts';
 import { unreachable } from '../core/unreachable.ts';
-
-export interface ShotFailure {
-  readonly reason: ShotFailureReason;
-  /** The provider's message as it sent it, or ours when the failure is local. */
-  readonly message: string;
-  /** The provider's own error code, or the file system's (`ENOSPC`), when there is one. */
-  readonly code: string | null;
-  /** The remote job, when one was created. */
-  readonly videoId: VideoId | null;
-  /** Whether running the build again may succeed without changing anything. */
-  readonly retryable: boolean;
-  /** What the user can do about it, when we know. */
-  readonly hint: string | null;
-}
 
 /** The hint of every failure that leaves a paid job in the journal (design.md: only the service ends a job). */
 export const PAID_AND_KEPT = 'paid for and kept; the next build downloads it (nothing is generated again)';
@@ -115,5 +102,30 @@ function reasonOf(kind: ProviderErrorKind): ShotFailureReason {
       return 'connection';
     default:
       return unreachable(kind);
+  }
+}
+
+/** Whether submitting the shot again, unchanged, would pay for a new job the service is likely to refuse too. */
+export function wouldPayAgain(reason: ShotFailureReason): boolean {
+  switch (reason) {
+    case 'job-failed':
+    case 'moderation-blocked':
+    case 'invalid-request':
+    case 'parent-expired':
+    case 'auth':
+    case 'reference-image':
+    case 'lost-job':
+    case 'video-expired':
+      return true;
+    case 'rate-limited':
+    case 'server':
+    case 'connection':
+    case 'download-corrupt':
+    case 'unreconciled':
+    case 'local-io':
+    case 'frozen':
+      return false;
+    default:
+      return unreachable(reason);
   }
 }

@@ -156,4 +156,37 @@ describe('the money path', () => {
     expect(run.outcome.built).toEqual(['harbor']);
     expect(run.events.filter((e) => e.type === 'retry' && e.operation === 'retrieve')).toHaveLength(3);
   });
+
+  it('a watch session survives a full disk: the paid job is kept, and the next save builds it without a create', async () => {
+    project = await engineProject();
+    await project.write('storyboard.yaml', storyboard(['harbor']));
+    let full = true;
+    const { engine, events } = await project.engine({
+      wire: (o) => ({
+        ...o,
+        actionCache: override(o.actionCache, {
+          addSample: (key, sample) =>
+            full
+              ? Promise.reject(diskFull(o.actionCache.pathFor(key)))
+              : o.actionCache.addSample(key, sample),
+        }),
+      }),
+    });
+    try {
+      const first = await project.build(engine, events, { retryFailedKeys: false });
+      expect(first.outcome.failed).toHaveLength(1);
+      expect(first.outcome.failed[0]).toMatchObject({ reason: 'local-io', code: 'ENOSPC' });
+      expect(first.outcome.failed[0]!.message).toContain(path.join(project.cacheDir, 'ac'));
+      expect(first.outcome.failed[0]!.hint).toMatch(/paid for and kept/);
+      expect(project.creates()).toBe(1);
+
+      full = false;
+      const second = await project.build(engine, events, { retryFailedKeys: false });
+      expect(second.outcome.built).toEqual(['harbor']);
+      expect(second.events).toContainEqual(expect.objectContaining({ type: 'resumed' }));
+      expect(project.creates()).toBe(1);
+    } finally {
+      await engine.close({ abandon: false });
+    }
+  });
 });
