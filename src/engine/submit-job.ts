@@ -261,7 +261,13 @@ export async function reconcileThroughList(
       }
       return videos;
     });
-    const result = reconcile(intent, listed, { claimed: ctx.claimedVideoIds() });
+    // Ids other journal entries already own (another shot with the same prompt, model, size and seconds) are
+    // never matched to this one.
+    const claimed = new Set(ctx.claimedVideoIds());
+    for (const p of await ctx.journal.pending().catch(() => [])) {
+      if (p.videoId !== null && p.intent.id !== intent.id) claimed.add(p.videoId);
+    }
+    const result = reconcile(intent, listed, { claimed });
     return result.outcome === 'found' ? { kind: 'found', video: result.video } : { kind: 'not-found' };
   } catch (error) {
     if (error instanceof ProviderError) return { kind: 'unreadable', message: error.message };
