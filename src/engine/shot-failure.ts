@@ -39,8 +39,23 @@ export function keptFailure(failure: ShotFailure, videoId: VideoId): ShotFailure
   return { ...failure, videoId, retryable: true, hint: PAID_AND_KEPT };
 }
 
-/** Errno codes that mean "this disk or folder cannot be written": the shot fails, nothing else stops. */
-const LOCAL_IO_CODES = new Set(['ENOSPC', 'EIO', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT', 'EMFILE', 'ENFILE']);
+/**
+ * Errno codes that mean "this disk or folder cannot be written" (full, failing, read-only, not ours, or a
+ * file where a folder must be, as when `out` is a file): the shot fails, nothing else stops.
+ */
+const LOCAL_IO_CODES = new Set([
+  'ENOSPC',
+  'EIO',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EDQUOT',
+  'EMFILE',
+  'ENFILE',
+  'ENOTDIR',
+  'EISDIR',
+  'EEXIST',
+]);
 
 /** The errno code of a file-system error we turn into a shot failure; undefined for anything else (a bug). */
 export function localIoCode(error: unknown): string | undefined {
