@@ -4,7 +4,28 @@ import path from 'node:path';
 import { runCli, withTempDir } from './cli-harness.ts';
 import { loadProject } from '../../src/manifest/load-project.ts';
 import { asShotId } from '../../src/core/brand.ts';
-import { CONFIG_TEMPLATE, STORYBOARD_TEMPLATE, missingIgnoreLines } from '../../src/cli/commands/init.ts';
+import {
+  CONFIG_TEMPLATE,
+  STORYBOARD_TEMPLATE,
+  missingIgnoreLines,
+  nextCommand,
+} from '../../src/cli/commands/init.ts';
+
+describe('init: the Next line works as printed', () => {
+  // npx finds a devDependency's bin from any folder under the project that installed it, never elsewhere.
+  it.each([
+    ['/p', '/p', '/p', 'npx sora-build build'],
+    ['/p', '/p/films/promo', '/p', 'cd films/promo && npx sora-build build'],
+    ['/p/sub', '/p/other', '/p', 'cd ../other && npx sora-build build'],
+    // Outside the project: run from here, where npx found sora-build.
+    ['/p', '/tmp/film', '/p', 'npx sora-build build ../tmp/film/storyboard.yaml'],
+    ['/p', '/tmp/my film', '/p', "npx sora-build build '../tmp/my film/storyboard.yaml'"],
+    // Neither folder is in the project (a global install): npx finds global packages anywhere.
+    ['/home/u', '/home/u/film', '/usr/lib', 'cd film && npx sora-build build'],
+  ])('from %s into %s (installed in %s): %s', (cwd, dir, root, expected) => {
+    expect(nextCommand(cwd, dir, root)).toBe(expected);
+  });
+});
 
 describe('sora-build init', () => {
   it('scaffolds config, storyboard and .gitignore in an empty folder', async () => {
@@ -14,7 +35,7 @@ describe('sora-build init', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(
         'created sora.config.yaml\ncreated storyboard.yaml\ncreated .gitignore (.sora-build/, out/)\n\n' +
-          'Next: sora-build build   # placeholder videos from the embedded emulator\n',
+          'Next: npx sora-build build   # placeholder videos from the embedded emulator\n',
       );
       expect((await readdir(dir)).sort()).toEqual(['.gitignore', 'sora.config.yaml', 'storyboard.yaml']);
       expect(await readFile(path.join(dir, 'sora.config.yaml'), 'utf8')).toBe(CONFIG_TEMPLATE);
@@ -28,7 +49,7 @@ describe('sora-build init', () => {
       const r = await runCli(['init', 'films/promo'], { cwd: dir });
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('created films/promo/storyboard.yaml\n');
-      expect(r.stdout).toContain('Next: cd films/promo && sora-build build');
+      expect(r.stdout).toContain('Next: cd films/promo && npx sora-build build');
       expect((await readdir(path.join(dir, 'films/promo'))).sort()).toEqual([
         '.gitignore',
         'sora.config.yaml',

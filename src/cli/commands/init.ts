@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 
@@ -27,7 +28,7 @@ out_dir: out
 cache_dir: .sora-build
 `;
 
-export const STORYBOARD_TEMPLATE = `# A starter storyboard. Build it with \`sora-build build\`; edit it under \`sora-build watch\`.
+export const STORYBOARD_TEMPLATE = `# A starter storyboard. Build it with \`npx sora-build build\`; edit it under \`npx sora-build watch\`.
 version: 1
 defaults:
   model: sora-2
@@ -104,11 +105,45 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       `${current === undefined ? 'created' : 'updated'} ${display('.gitignore')} (${missing.join(', ')})\n`,
     );
   }
-  const inDir = path.relative(ctx.cwd, dir);
   ctx.stdout.write(
-    `\nNext:${inDir === '' ? '' : ` cd ${inDir} &&`} sora-build build   # placeholder videos from the embedded emulator\n`,
+    `\nNext: ${nextCommand(ctx.cwd, dir, installRoot())}   # placeholder videos from the embedded emulator\n`,
   );
   return ExitCode.Ok;
+}
+
+/**
+ * The command that builds the new project, as it must work when pasted into the same shell. `sora-build`
+ * is on no PATH (it is a project's devDependency); `npx sora-build` finds it from any folder under the
+ * project that installed it (npx looks upwards for it), but from elsewhere it would ask the registry. So
+ * a folder inside that project gets `cd DIR && npx sora-build build`, and one outside it the manifest's
+ * path, run from here.
+ */
+export function nextCommand(cwd: string, dir: string, root: string): string {
+  const inDir = path.relative(cwd, dir);
+  if (inDir === '') return 'npx sora-build build';
+  const underRoot = (p: string): boolean => {
+    const rel = path.relative(root, p);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  };
+  if (underRoot(dir) || !underRoot(cwd)) return `cd ${shellWord(inDir)} && npx sora-build build`;
+  return `npx sora-build build ${shellWord(path.join(inDir, 'storyboard.yaml'))}`;
+}
+
+/**
+ * The folder from which `npx sora-build` finds this copy: the project whose node_modules holds the package,
+ * or the repository itself when running from a clone.
+ */
+function installRoot(): string {
+  // This file is <package>/dist/cli/commands/init.js (or src/…/init.ts in a clone).
+  const pkg = fileURLToPath(new URL('../../..', import.meta.url));
+  const parts = path.resolve(pkg).split(path.sep);
+  const at = parts.lastIndexOf('node_modules');
+  return at > 0 ? parts.slice(0, at).join(path.sep) || path.sep : path.resolve(pkg);
+}
+
+/** `text` quoted for a POSIX shell when it holds anything but safe characters. */
+function shellWord(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
