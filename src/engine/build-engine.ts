@@ -147,7 +147,10 @@ export class BuildEngine {
       }
     }
 
-    const { built, cached, failed, blocked, costUsd, interrupted } = summarise(results, input.signal.aborted);
+    const { built, fresh, cached, failed, blocked, costUsd, interrupted } = summarise(
+      results,
+      input.signal.aborted,
+    );
     if (interrupted) {
       emit({
         type: 'interrupted',
@@ -160,13 +163,14 @@ export class BuildEngine {
       type: 'build-finished',
       time: clock.now(),
       built: built.length,
+      fresh: fresh.length,
       cached: cached.length,
       failed: failed.length,
       blocked: blocked.length,
       costUsd,
       wallMs: clock.now() - started,
     });
-    return { built, cached, failed, blocked, costUsd, interrupted, refused: refused.sort() };
+    return { built, fresh, cached, failed, blocked, costUsd, interrupted, refused: refused.sort() };
   }
 
   /** Stops the engine. With `abandon`, running jobs stop polling and stay in the journal for the next run. */
@@ -414,7 +418,7 @@ export class BuildEngine {
       digest: entry.output,
       videoId: entry.videoId,
     });
-    return { kind: 'done', entry, sample, built: false };
+    return { kind: 'done', entry, sample, built: false, source };
   }
 
   /**

@@ -82,6 +82,9 @@ export interface BuildInput {
 
 export interface BuildOutcome {
   readonly built: readonly ShotId[];
+  /** Pinned by the lockfile and present (or restored by download). */
+  readonly fresh: readonly ShotId[];
+  /** Re-pinned from the action cache. */
   readonly cached: readonly ShotId[];
   readonly failed: readonly ({ readonly shot: ShotId } & ShotFailure)[];
   readonly blocked: readonly ShotId[];
@@ -100,6 +103,8 @@ export type ShotOutcome =
       /** Null when not needed (a repin without extra assets): `#sampleOf(entry)` finds it. */
       readonly sample: Sample | null;
       readonly built: boolean;
+      /** Set when not built: where the pinned sample came from (`fresh` or `cached` in every report). */
+      readonly source?: 'lockfile' | 'action-cache';
     }
   | { readonly kind: 'failed'; readonly failure: ShotFailure }
   | { readonly kind: 'blocked'; readonly by: ShotId }
@@ -123,6 +128,7 @@ export function summarise(
   aborted: boolean,
 ): Omit<BuildOutcome, 'refused'> {
   const built: ShotId[] = [];
+  const fresh: ShotId[] = [];
   const cached: ShotId[] = [];
   const failed: ({ shot: ShotId } & ShotFailure)[] = [];
   const blocked: ShotId[] = [];
@@ -135,7 +141,8 @@ export function summarise(
           built.push(id);
           const cost = outcome.sample?.costUsd ?? null;
           costUsd = costUsd === null || cost === null ? null : costUsd + cost;
-        } else cached.push(id);
+        } else if (outcome.source === 'action-cache') cached.push(id);
+        else fresh.push(id);
         break;
       case 'failed':
         failed.push({ shot: id, ...outcome.failure });
@@ -148,7 +155,7 @@ export function summarise(
         break;
     }
   }
-  return { built, cached, failed, blocked, costUsd, interrupted };
+  return { built, fresh, cached, failed, blocked, costUsd, interrupted };
 }
 
 /** Parents pinned in the lockfile whose remote video expired while a remix/extend child must be made. */

@@ -30,6 +30,9 @@ export type RowState =
   | 'rendering'
   | 'downloading'
   | 'built'
+  /** Pinned by the lockfile, video in the store: nothing to do (the plan's word). */
+  | 'fresh'
+  /** Re-pinned from a sample in the action cache: free (the plan's word). */
   | 'cached'
   | 'failed'
   | 'blocked';
@@ -40,7 +43,13 @@ export function rowStateLabel(state: RowState): string {
 }
 
 /** States a shot does not leave during a build. */
-export const FINAL_ROW_STATES: ReadonlySet<RowState> = new Set(['built', 'cached', 'failed', 'blocked']);
+export const FINAL_ROW_STATES: ReadonlySet<RowState> = new Set([
+  'built',
+  'fresh',
+  'cached',
+  'failed',
+  'blocked',
+]);
 
 /**
  * A row's state in words for a table. Once the build is over (finished or interrupted), a shot caught
@@ -114,6 +123,7 @@ export class BuildState {
   summary(): Summary {
     if (this.finished !== null) return this.finished;
     let built = 0;
+    let fresh = 0;
     let cached = 0;
     let failed = 0;
     let blocked = 0;
@@ -122,11 +132,12 @@ export class BuildState {
       if (row.state === 'built') {
         built++;
         costUsd = costUsd === null || row.costUsd === null ? null : costUsd + row.costUsd;
-      } else if (row.state === 'cached') cached++;
+      } else if (row.state === 'fresh') fresh++;
+      else if (row.state === 'cached') cached++;
       else if (row.state === 'failed') failed++;
       else if (row.state === 'blocked') blocked++;
     }
-    return { built, cached, failed, blocked, costUsd };
+    return { built, fresh, cached, failed, blocked, costUsd };
   }
 
   apply(event: BuildEvent): void {
@@ -145,7 +156,7 @@ export class BuildState {
       case 'shot-cached': {
         const row = this.#row(event.shot);
         this.#endWait(row, event.time);
-        row.state = 'cached';
+        row.state = event.source === 'lockfile' ? 'fresh' : 'cached';
         row.output = event.output;
         row.videoId = event.videoId;
         return;
@@ -199,8 +210,8 @@ export class BuildState {
       case 'download-started':
       case 'download-finished':
       case 'asset-derived':
-        // A thumbnail fetched for a cached shot must not make it look in progress again.
-        if (this.#row(event.shot).state !== 'cached') this.#row(event.shot).state = 'downloading';
+        // A thumbnail fetched for a fresh or cached shot must not make it look in progress again.
+        if (!FINAL_ROW_STATES.has(this.#row(event.shot).state)) this.#row(event.shot).state = 'downloading';
         return;
       case 'shot-built': {
         const row = this.#row(event.shot);

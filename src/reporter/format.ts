@@ -55,6 +55,7 @@ export function plural(n: number, singular: string, pluralForm = `${singular}s`)
 
 export interface Summary {
   readonly built: number;
+  readonly fresh: number;
   readonly cached: number;
   readonly failed: number;
   readonly blocked: number;
@@ -62,7 +63,10 @@ export interface Summary {
   readonly costUsd: number | null;
 }
 
-/** The one-line result every reporter ends with: `built 3 · cached 1 · failed 0 · blocked 0 · $2.40`. */
+/**
+ * The one-line result every reporter ends with: `built 3 · fresh 1 · cached 0 · failed 0 · blocked 0 · $2.40`.
+ * The words are the plan's: `fresh` pinned and present, `cached` re-pinned from the action cache.
+ */
 export function summaryLine(s: Summary): string {
-  return `built ${s.built} · cached ${s.cached} · failed ${s.failed} · blocked ${s.blocked} · ${formatCost(s.costUsd)}`;
+  return `built ${s.built} · fresh ${s.fresh} · cached ${s.cached} · failed ${s.failed} · blocked ${s.blocked} · ${formatCost(s.costUsd)}`;
 }

@@ -195,7 +195,7 @@ function summaryRow(row: ShotRow, cwd: string): string {
     row.startedAt !== null && row.finishedAt !== null ? formatElapsed(row.finishedAt - row.startedAt) : '';
   const cost = row.state === 'built' ? (row.costUsd === null ? 'unknown' : formatCost(row.costUsd)) : '';
   let details = '';
-  if ((row.state === 'built' || row.state === 'cached') && row.output !== null)
+  if ((row.state === 'built' || row.state === 'fresh' || row.state === 'cached') && row.output !== null)
     details = displayPath(row.output, cwd);
   else if (row.state === 'failed' && row.failure !== null)
     details = failureText(row.failure).slice('failed: '.length);

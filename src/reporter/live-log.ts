@@ -108,6 +108,9 @@ export class LiveLogReporter implements Reporter {
     return new LiveLogReporter(options.manifest, file);
   }
 
+  /** The live log carries events only. */
+  note(): void {}
+
   handle(event: BuildEvent): void {
     const entry = this.#open ? open.get(this.#file) : undefined;
     if (entry?.fd === undefined) return;
@@ -144,6 +147,10 @@ export function teeReporter(...reporters: readonly Reporter[]): Reporter {
   return {
     handle(event) {
       for (const r of reporters) r.handle(event);
+    },
+    // A note is for the person reading the first reporter; the others (the live log) carry events only.
+    note(text) {
+      reporters[0]?.note(text);
     },
     async close() {
       for (const r of reporters) await r.close();

@@ -36,7 +36,7 @@ export function plainLine(
         stale > 0 ? `${stale} stale` : '',
         blocked > 0 ? `${blocked} waiting for a parent` : '',
       ].filter((p) => p !== '');
-      const repin = cached > 0 ? `, ${cached} to re-pin from the action cache` : '';
+      const repin = cached > 0 ? `, ${cached} cached` : '';
       const work =
         generate === 0
           ? `nothing to generate, ${fresh} fresh${repin}`
@@ -62,7 +62,7 @@ export function plainLine(
     case 'shot-cached':
       return event.source === 'lockfile'
         ? `${tag(event.shot)} fresh`
-        : `${tag(event.shot)} re-pinned from the action cache`;
+        : `${tag(event.shot)} cached: re-pinned from the action cache`;
     case 'quota-wait': {
       const wait = event.until === null ? '' : `, ${formatDuration(event.until - event.time)}`;
       const reason = event.reason;

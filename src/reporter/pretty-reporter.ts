@@ -145,7 +145,8 @@ export class PrettyReporter implements Reporter {
       const first = failureText(row.failure!).split('\n')[0]!;
       extra.push([{ text: row.shot, style: 'bold' }, { text: ' ' }, { text: first, style: 'red' }]);
     }
-    const maxRows = Math.max(3, (this.#o.rows ?? 24) - 4 - extra.length);
+    // Around the rows: the header, a blank line, the summary, the estimate and the line the cursor rests on.
+    const maxRows = Math.max(3, (this.#o.rows ?? 24) - 5 - extra.length);
     return [...renderTable(this.#state, this.#o.clock.now(), { maxRows }), ...extra].map((l) =>
       renderSegments(fitSegments(l, width), this.#color),
     );

@@ -6,7 +6,7 @@
 import type { Segment, Style } from './ansi.ts';
 import { BuildState, FINAL_ROW_STATES, rowLabel } from './build-state.ts';
 import type { RowState, ShotRow } from './build-state.ts';
-import { formatElapsed, summaryLine } from './format.ts';
+import { formatCost, formatDuration, formatElapsed, summaryLine } from './format.ts';
 
 export interface RenderTableOptions {
   /** Show at most this many shot rows (live frames must fit the screen); the rest become one "more" line. */
@@ -26,6 +26,7 @@ const STATE_STYLE: Readonly<Record<RowState, Style | undefined>> = {
   rendering: 'cyan',
   downloading: 'cyan',
   built: 'green',
+  fresh: 'dim',
   cached: 'dim',
   failed: 'red',
   blocked: 'yellow',
@@ -42,6 +43,7 @@ const PRIORITY: Readonly<Record<RowState, number>> = {
   pending: 2,
   blocked: 3,
   built: 4,
+  fresh: 5,
   cached: 5,
 };
 
@@ -93,7 +95,20 @@ export function renderTable(state: BuildState, now: number, options: RenderTable
       style: 'bold',
     },
   ]);
+  const estimate = estimateLine(state);
+  if (estimate !== null) lines.push([{ text: estimate, style: 'dim' }]);
   return lines;
+}
+
+/**
+ * What the plan expected, under the running totals, so the live view answers "how much, how long" the
+ * whole time (the question before the build asked with these very figures). None when nothing is generated.
+ */
+function estimateLine(state: BuildState): string | null {
+  const started = state.started;
+  if (started === null || state.jobsPlanned === 0) return null;
+  const time = started.estimatedWallMs === null ? '' : `, about ${formatDuration(started.estimatedWallMs)}`;
+  return `estimated ${formatCost(started.estimatedCostUsd)}${time}`;
 }
 
 function rowCells(row: ShotRow, now: number, over: boolean): string[] {

@@ -50,7 +50,7 @@ describe('sora-build build', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('[mug-teal] built out/mug-teal.mp4');
-    expect(first.stdout).toMatch(/built 4 · cached 0 · failed 0 · blocked 0 · \$1\.60/);
+    expect(first.stdout).toMatch(/built 4 · fresh 0 · cached 0 · failed 0 · blocked 0 · \$1\.60/);
 
     const creates = paidCreates(project);
     expect(creates.map((r) => r.path).sort()).toEqual([
@@ -81,7 +81,7 @@ describe('sora-build build', () => {
     const second = await project.run(['build', '--reporter', 'plain']);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('nothing to generate, 4 fresh');
-    expect(second.stdout).toMatch(/built 0 · cached 4 · failed 0 · blocked 0/);
+    expect(second.stdout).toMatch(/built 0 · fresh 4 · cached 0 · failed 0 · blocked 0/);
     expect(project.emulator.requestLog()).toEqual([]);
     expect(await project.read('storyboard.lock')).toBe(lock);
   });
@@ -101,7 +101,7 @@ describe('sora-build build', () => {
 
     const rebuilt = await project.run(['build', '--reporter', 'plain']);
     expect(rebuilt.code).toBe(0);
-    expect(rebuilt.stdout).toMatch(/built 2 · cached 2 · failed 0 · blocked 0/);
+    expect(rebuilt.stdout).toMatch(/built 2 · fresh 2 · cached 0 · failed 0 · blocked 0/);
     const paths = paidCreates(project).map((r) => r.path);
     expect(paths).toEqual(['/v1/videos', expect.stringMatching(/\/remix$/)]);
     const lockAfter = await project.read('storyboard.lock');
@@ -121,7 +121,7 @@ describe('sora-build build', () => {
     project.emulator.clearLog();
     const one = await project.run(['build', '--shot', 'teaser', '--reporter', 'plain']);
     expect(one.code).toBe(0);
-    expect(one.stdout).toMatch(/built 1 · cached 0/);
+    expect(one.stdout).toMatch(/built 1 · fresh 0 · cached 0/);
     expect(paidCreates(project)).toHaveLength(1);
     expect((await project.run(['plan'])).stdout).toMatch(/harbor\s+stale/);
   });
@@ -173,7 +173,7 @@ describe('sora-build build', () => {
       '[mug] failed: moderation_blocked: Your request was blocked by our moderation system.',
     );
     expect(result.stdout).toContain('[mug-teal] blocked: mug failed');
-    expect(result.stdout).toMatch(/built 2 · cached 0 · failed 1 · blocked 1/);
+    expect(result.stdout).toMatch(/built 2 · fresh 0 · cached 0 · failed 1 · blocked 1/);
     expect(await project.read('storyboard.lock')).toContain('  harbor:');
     expect(await project.read('storyboard.lock')).not.toContain('  mug:');
 
@@ -295,7 +295,7 @@ describe('sora-build build over time', () => {
       '/v1/videos',
       expect.stringMatching(/\/remix$/),
     ]);
-    expect(regenerated.stdout).toMatch(/built 2 · cached 2/);
+    expect(regenerated.stdout).toMatch(/built 2 · fresh 2 · cached 0/);
   });
 
   it('stops on Ctrl-C with exit 130, says how to resume, and the rerun resumes instead of creating again', async () => {

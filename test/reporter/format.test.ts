@@ -50,8 +50,8 @@ describe('format helpers', () => {
     expect(formatCost(null)).toBe('cost unknown');
     expect(formatCost(0)).toBe('$0.00');
     expect(formatCost(1.005 + 0.8)).toBe('$1.81');
-    expect(summaryLine({ built: 1, cached: 2, failed: 3, blocked: 4, costUsd: null })).toBe(
-      'built 1 · cached 2 · failed 3 · blocked 4 · cost unknown',
+    expect(summaryLine({ built: 1, fresh: 5, cached: 2, failed: 3, blocked: 4, costUsd: null })).toBe(
+      'built 1 · fresh 5 · cached 2 · failed 3 · blocked 4 · cost unknown',
     );
   });
 

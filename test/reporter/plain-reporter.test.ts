@@ -47,7 +47,7 @@ describe('PlainReporter', () => {
         '[intro] completed video_intro1',
         '[intro] downloaded thumbnail (23.5 kB)',
         '[intro] built out/intro.mp4 (2.3 MB, $0.40) in 1m 10s',
-        'sora-build: built 2 · cached 1 · failed 1 · blocked 1 · $1.20 in 1m 11s',
+        'sora-build: built 2 · fresh 1 · cached 0 · failed 1 · blocked 1 · $1.20 in 1m 11s',
         '',
       ].join('\n'),
     );
@@ -66,7 +66,7 @@ describe('PlainReporter', () => {
         '[intro] submitted video_intro2 (2/2)',
         '[harbor] rendering',
         'sora-build: interrupted; 2 jobs in flight are kept in the journal. Run `sora-build build storyboard.yaml` again to resume them without paying twice.',
-        'sora-build: built 0 · cached 0 · failed 0 · blocked 0 · $0.00 in 9s',
+        'sora-build: built 0 · fresh 0 · cached 0 · failed 0 · blocked 0 · $0.00 in 9s',
         '',
       ].join('\n'),
     );
@@ -162,8 +162,8 @@ describe('PlainReporter', () => {
     ]);
     expect(stdout).toBe(
       [
-        'sora-build: building ads/storyboard.yaml with provider azure: nothing to generate, 3 fresh, 1 to re-pin from the action cache',
-        '[teaser] re-pinned from the action cache',
+        'sora-build: building ads/storyboard.yaml with provider azure: nothing to generate, 3 fresh, 1 cached',
+        '[teaser] cached: re-pinned from the action cache',
         '[harbor] reconciled: found video_h through List, not creating it again',
         '[intro] waiting for quota: rate limited (429), 12s',
         '[outro] waiting for quota: max in flight',

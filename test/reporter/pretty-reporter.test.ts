@@ -51,9 +51,10 @@ describe('PrettyReporter', () => {
         'intro     built               100%   1m 10s         30s  video_intro1',
         'mug       failed                0%       5s              video_mug1',
         'mug-teal  blocked by mug',
-        'teaser    cached                                         video_teaser0',
+        'teaser    fresh                                          video_teaser0',
         '',
-        'built 2 · cached 1 · failed 1 · blocked 1 · $1.20 · 1m 11s',
+        'built 2 · fresh 1 · cached 0 · failed 1 · blocked 1 · $1.20 · 1m 11s',
+        'estimated $2.00, about 1m 35s',
         '',
         'mug failed: moderation_blocked: Your request was rejected by the safety system.',
       ].join('\n'),
@@ -74,9 +75,10 @@ describe('PrettyReporter', () => {
         'intro     creating                      33s         30s',
         'mug       failed                0%       5s              video_mug1',
         'mug-teal  blocked by mug',
-        'teaser    cached                                         video_teaser0',
+        'teaser    fresh                                          video_teaser0',
         '',
-        'built 0 · cached 1 · failed 1 · blocked 1 · $0.00 · 33s',
+        'built 0 · fresh 1 · cached 0 · failed 1 · blocked 1 · $0.00 · 33s',
+        'estimated $2.00, about 1m 35s',
         '',
         'mug failed: moderation_blocked: Your request was rejected by the safety system.',
       ].join('\n'),
@@ -124,7 +126,7 @@ describe('PrettyReporter', () => {
     expect(reporter.frames).toBe(13);
     // Every frame is one write that overwrites the previous one in place.
     expect(term.writes).toHaveLength(13);
-    expect(term.writes.slice(1).every((w) => w.startsWith('\u001b[8A\r'))).toBe(true);
+    expect(term.writes.slice(1).every((w) => w.startsWith('\u001b[9A\r'))).toBe(true);
     await feed(reporter, clock, rest);
     await reporter.close();
     expect(clock.pending).toBe(0);
@@ -193,7 +195,8 @@ describe('PrettyReporter', () => {
         'harbor  in flight       80%       9s              video_harbor1',
         'intro   in flight                 8s              video_intro2',
         '',
-        'built 0 · cached 0 · failed 0 · blocked 0 · $0.00 · 9s',
+        'built 0 · fresh 0 · cached 0 · failed 0 · blocked 0 · $0.00 · 9s',
+        'estimated cost unknown',
         '',
         'interrupted; 2 jobs in flight are kept in the journal. Run `sora-build build storyboard.yaml` again to resume them without paying twice.',
       ].join('\n'),
@@ -229,15 +232,17 @@ describe('PrettyReporter', () => {
     expect(live).toHaveLength(9);
     expect(live[1]).toBe('shot-00  pending');
     expect(live.find((l) => l.startsWith('shot-17'))).toBe('shot-17  queued                  0s   …');
-    expect(live[6]).toBe('… and 25 more');
-    expect(live[8]).toBe('built 0 · cached 0 · failed 0 · blocke…');
+    expect(live[5]).toBe('… and 26 more');
+    expect(live[7]).toBe('built 0 · fresh 0 · cached 0 · failed …');
+    expect(live[8]).toBe('estimated $24.00, about 15m 00s');
     await reporter.close();
     const final = term.screen.split('\n');
-    expect(final).toHaveLength(33);
+    expect(final).toHaveLength(34);
     expect(final).toContain(
       `shot-17  queued${' '.repeat(18)}0s${' '.repeat(14)}video_a_rather_long_remote_id`,
     );
-    expect(final.at(-1)).toBe('built 0 · cached 0 · failed 0 · blocked 0 · $0.00 · 0s');
+    expect(final.at(-2)).toBe('built 0 · fresh 0 · cached 0 · failed 0 · blocked 0 · $0.00 · 0s');
+    expect(final.at(-1)).toBe('estimated $24.00, about 15m 00s');
   });
 
   it('colours only on a colour terminal without NO_COLOR', async () => {
@@ -277,7 +282,7 @@ describe('PrettyReporter', () => {
     expect(reporter.frames).toBe(0);
     expect(stdout.writes).toHaveLength(1);
     expect(stdout.text).not.toContain('\u001b');
-    expect(stdout.text).toContain('built 2 · cached 1 · failed 1 · blocked 1 · $1.20 · 1m 11s\n');
+    expect(stdout.text).toContain('built 2 · fresh 1 · cached 0 · failed 1 · blocked 1 · $1.20 · 1m 11s\n');
   });
 
   it('prints diagnostics above the live table and draws the table again below them', async () => {

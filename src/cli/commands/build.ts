@@ -10,6 +10,7 @@ import type { BuildEvent } from '../../core/events.ts';
 import { eventLocation } from '../../core/events.ts';
 import { createReporter } from '../../reporter/create-reporter.ts';
 import { LiveLogReporter, teeReporter } from '../../reporter/live-log.ts';
+import { formatCost, formatDuration, plural } from '../../reporter/format.ts';
 import { REPORTER_KINDS } from '../../reporter/reporter.ts';
 import type { ReporterKind } from '../../reporter/reporter.ts';
 import { describeReason, willGenerate } from '../../plan/plan-types.ts';
@@ -98,6 +99,69 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     values.force === true ? plan.shots.map((s) => s.id).filter((id) => selected(values.shot, id)) : [],
   );
 
+  const resume = `sora-build build ${shownPath(ctx, manifest.path)}${(values.shot ?? []).map((s) => ` --shot ${s}`).join('')}`;
+
+  const priceOfShot = (id: ShotId): number | null => {
+    const shot = manifest.shots.get(id);
+    const perSecond =
+      shot === undefined ? null : priceOf(shot.model, config.provider.pricing, project.family);
+    return perSecond === null || shot === undefined ? null : perSecond * shot.seconds;
+  };
+  const cost = estimateCost(plan, force, priceOfShot);
+  const generating = plan.shots.filter((s) => willGenerate(s.state) || force.has(s.id));
+
+  // Policy, before anything is sent (design.md section 8: exit 3), and before any reporter draws: a refusal
+  // is the whole answer.
+  // Under --frozen a pinned shot whose video is only missing from the local store (a fresh CI runner) may
+  // still be restored by download; anything that needs a generation is refused before any request.
+  const frozenRefusal = (ids: readonly string[]): string =>
+    `sora-build build: --frozen: ${ids.length} shot(s) would be generated (${ids.join(', ')}); nothing was sent.\n` +
+    `Run \`sora-build build\` without --frozen and commit ${shownPath(ctx, manifest.lockfilePath)}.\n`;
+  // A `blocked` shot waits for such a parent: whether it needs a generation is known only once the parent
+  // is restored, so the engine (told `frozen`) refuses it then, still before any create.
+  const mustGenerate = generating.filter(
+    (s) => s.state !== 'blocked' && !(s.reasons.length === 1 && s.reasons[0] === 'output-missing'),
+  );
+  if (values.frozen === true && mustGenerate.length > 0) {
+    ctx.stderr.write(frozenRefusal(generating.map((s) => s.id)));
+    return ExitCode.Policy;
+  }
+  if (maxCost !== undefined && generating.length > 0) {
+    if (cost === null) {
+      ctx.stderr.write(
+        `sora-build build: --max-cost ${maxCost}: the price of ${unpriced(
+          plan,
+          generating.map((s) => s.id),
+        )} is unknown, so the cost cannot be kept under the budget; nothing was sent.\n` +
+          `Add it under providers.${config.provider.name}.pricing in ${config.path === undefined ? 'sora.config.yaml' : shownPath(ctx, config.path)}.\n`,
+      );
+      return ExitCode.Policy;
+    }
+    if (cost > maxCost + 1e-9) {
+      ctx.stderr.write(
+        `sora-build build: the estimated cost $${cost.toFixed(2)} is above --max-cost $${maxCost.toFixed(2)}; nothing was sent.\n`,
+      );
+      return ExitCode.Policy;
+    }
+  }
+  // The question comes before the live view starts: a table redrawn in place would erase it, and the build
+  // would look frozen while it waits for an answer.
+  if (
+    generating.length > 0 &&
+    values.yes !== true &&
+    ctx.stdin.isTTY === true &&
+    ctx.stdout.isTTY === true &&
+    cost !== 0
+  ) {
+    const price = cost === null ? 'an unknown amount' : `about ${formatCost(cost)}`;
+    const time = formatDuration(plan.totals.wallTimeMs);
+    const question = `Generate ${plural(generating.length, 'shot')} with provider ${config.provider.name} for ${price}, taking about ${time}?`;
+    if (!(await confirm(ctx, question))) {
+      ctx.stderr.write('sora-build build: nothing was sent.\n');
+      return ExitCode.Policy;
+    }
+  }
+
   // Besides the user's reporter, the live log that `sora-build review` follows from another process.
   const reporter = teeReporter(
     createReporter({
@@ -113,68 +177,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     LiveLogReporter.open({ cacheDir: config.cacheDir, manifest: manifest.path, pid: process.pid }),
   );
   const emit = (event: BuildEvent): void => reporter.handle(event);
-  const resume = `sora-build build ${shownPath(ctx, manifest.path)}${(values.shot ?? []).map((s) => ` --shot ${s}`).join('')}`;
-
-  const priceOfShot = (id: ShotId): number | null => {
-    const shot = manifest.shots.get(id);
-    const perSecond =
-      shot === undefined ? null : priceOf(shot.model, config.provider.pricing, project.family);
-    return perSecond === null || shot === undefined ? null : perSecond * shot.seconds;
-  };
-  const cost = estimateCost(plan, force, priceOfShot);
   announcePlan(plan, manifest, config.provider.name, force, cost, clock.now(), emit);
-  const generating = plan.shots.filter((s) => willGenerate(s.state) || force.has(s.id));
-
-  // Policy, before anything is sent (design.md section 8: exit 3).
-  // Under --frozen a pinned shot whose video is only missing from the local store (a fresh CI runner) may
-  // still be restored by download; anything that needs a generation is refused before any request.
-  const frozenRefusal = (ids: readonly string[]): string =>
-    `sora-build build: --frozen: ${ids.length} shot(s) would be generated (${ids.join(', ')}); nothing was sent.\n` +
-    `Run \`sora-build build\` without --frozen and commit ${shownPath(ctx, manifest.lockfilePath)}.\n`;
-  // A `blocked` shot waits for such a parent: whether it needs a generation is known only once the parent
-  // is restored, so the engine (told `frozen`) refuses it then, still before any create.
-  const mustGenerate = generating.filter(
-    (s) => s.state !== 'blocked' && !(s.reasons.length === 1 && s.reasons[0] === 'output-missing'),
-  );
-  if (values.frozen === true && mustGenerate.length > 0) {
-    await reporter.close();
-    ctx.stderr.write(frozenRefusal(generating.map((s) => s.id)));
-    return ExitCode.Policy;
-  }
-  if (maxCost !== undefined && generating.length > 0) {
-    if (cost === null) {
-      await reporter.close();
-      ctx.stderr.write(
-        `sora-build build: --max-cost ${maxCost}: the price of ${unpriced(
-          plan,
-          generating.map((s) => s.id),
-        )} is unknown, so the cost cannot be kept under the budget; nothing was sent.\n` +
-          `Add it under providers.${config.provider.name}.pricing in ${config.path === undefined ? 'sora.config.yaml' : shownPath(ctx, config.path)}.\n`,
-      );
-      return ExitCode.Policy;
-    }
-    if (cost > maxCost + 1e-9) {
-      await reporter.close();
-      ctx.stderr.write(
-        `sora-build build: the estimated cost $${cost.toFixed(2)} is above --max-cost $${maxCost.toFixed(2)}; nothing was sent.\n`,
-      );
-      return ExitCode.Policy;
-    }
-  }
-  if (
-    generating.length > 0 &&
-    values.yes !== true &&
-    ctx.stdin.isTTY === true &&
-    ctx.stdout.isTTY === true &&
-    cost !== 0
-  ) {
-    const price = cost === null ? 'an unknown amount' : `about $${cost.toFixed(2)}`;
-    if (!(await confirm(ctx, `Generate ${generating.length} shot(s) for ${price}?`))) {
-      await reporter.close();
-      ctx.stderr.write('sora-build build: nothing was sent.\n');
-      return ExitCode.Policy;
-    }
-  }
 
   // Benchmark hook (bench/run.ts): SORA_BUILD_BENCH_ORDERING=fifo builds first-come-first-served, the
   // baseline the critical-path order is measured against. Not a user option.
