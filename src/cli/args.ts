@@ -5,6 +5,8 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { CliContext } from './context.ts';
+import type { Diagnostic } from '../core/diagnostic.ts';
+import { formatDiagnostic } from '../manifest/format-diagnostic.ts';
 import { ExitCode } from './exit-codes.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -51,4 +53,58 @@ export function parseUsd(text: string): number | undefined {
   const trimmed = text.trim().replace(/^\$/, '');
   const value = trimmed === '' ? Number.NaN : Number(trimmed);
   return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * `--manifest PATH` (`-m`): accepted by every command that reads a manifest, beside the positional
+ * MANIFEST, so one spelling works everywhere.
+ */
+export const MANIFEST_OPTION = { manifest: { type: 'string', short: 'm' } } as const;
+
+/** A positional that names a manifest file rather than a shot (shot ids never need the extension). */
+const MANIFEST_FILE = /\.ya?ml$/i;
+
+/**
+ * Splits the positionals of a command into its MANIFEST and the rest, by one rule for every command:
+ * a command without other operands (`build`, `plan`, `status`...) takes at most one positional, the
+ * MANIFEST; a command that takes SHOT operands (`why`, `reroll`) reads a positional ending in `.yaml` or
+ * `.yml` as the MANIFEST, wherever it stands (`reroll harbor storyboard.yaml`). `--manifest PATH` is the
+ * same as the positional; giving both is a usage error. Prints the problem and returns the exit code.
+ */
+export function splitManifest(
+  ctx: CliContext,
+  name: string,
+  positionals: readonly string[],
+  flag: string | undefined,
+  help: string,
+  options: { readonly operands: boolean },
+): { manifest: string | undefined; operands: string[] } | number {
+  const usage = (problem: string): number => {
+    ctx.stderr.write(`sora-build ${name}: ${problem}\n\n${help}`);
+    return ExitCode.Usage;
+  };
+  const named = options.operands ? positionals.filter((p) => MANIFEST_FILE.test(p)) : [...positionals];
+  const operands = options.operands ? positionals.filter((p) => !MANIFEST_FILE.test(p)) : [];
+  if (flag !== undefined) named.push(flag);
+  if (named.length > 1) return usage(`expected one MANIFEST, got ${named.map((m) => `'${m}'`).join(', ')}`);
+  return { manifest: named[0], operands };
+}
+
+/** The file name `commandLineLocation` (src/config/load-config.ts) gives problems with the command line. */
+const COMMAND_LINE = '<command line>';
+
+/**
+ * Prints diagnostics to stderr: a problem in a file as `file:line:col: severity: message` with the source
+ * line and an underline; a problem in the command line itself (an unknown `--provider`, a missing MANIFEST
+ * file) as `sora-build NAME: message`, like every other usage error.
+ */
+export function writeDiagnostics(ctx: CliContext, name: string, diagnostics: readonly Diagnostic[]): void {
+  const color = ctx.stderr.isTTY === true && ctx.env['NO_COLOR'] === undefined;
+  for (const d of diagnostics) {
+    const text =
+      d.location.file.path === COMMAND_LINE
+        ? `sora-build ${name}: ${d.severity === 'error' ? '' : `${d.severity}: `}${d.message}\n`
+        : formatDiagnostic(d, { color, cwd: ctx.cwd });
+    ctx.stderr.write(ctx.redact(text));
+  }
 }

@@ -14,7 +14,6 @@ import { loadProject, lockfilePathFor } from '../manifest/load-project.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import type { Manifest } from '../manifest/types.ts';
-import { formatDiagnostic } from '../manifest/format-diagnostic.ts';
 import { computePlan } from '../plan/compute-plan.ts';
 import type { ComputedPlan } from '../plan/compute-plan.ts';
 import { describeReason } from '../plan/plan-types.ts';
@@ -30,7 +29,8 @@ import { REPORTER_KINDS } from '../reporter/reporter.ts';
 import type { Reporter, ReporterKind } from '../reporter/reporter.ts';
 
 // Argument parsing lives in args.ts, which loads nothing heavy (validate and plan use it directly).
-export { parseCommandArgs, parseUsd } from './args.ts';
+export { MANIFEST_OPTION, parseCommandArgs, parseUsd, splitManifest } from './args.ts';
+import { writeDiagnostics } from './args.ts';
 
 /** The process clock: `SORA_BUILD_CLOCK=scaled:<speed>[:<epoch>]` (tests, benchmarks), else the system clock. */
 export function cliClock(ctx: CliContext): Clock {
@@ -41,12 +41,14 @@ export function useColor(ctx: CliContext): boolean {
   return ctx.stderr.isTTY === true && ctx.env['NO_COLOR'] === undefined;
 }
 
-export function printDiagnostics(ctx: CliContext, diagnostics: readonly Diagnostic[]): void {
-  const color = useColor(ctx);
-  for (const d of diagnostics) ctx.stderr.write(ctx.redact(formatDiagnostic(d, { color, cwd: ctx.cwd })));
+/** Diagnostics of command `name` (see `writeDiagnostics`). */
+export function printDiagnostics(ctx: CliContext, name: string, diagnostics: readonly Diagnostic[]): void {
+  writeDiagnostics(ctx, name, diagnostics);
 }
 
 export interface ProjectArgs {
+  /** The command, for messages about the command line (`sora-build status: ...`). */
+  readonly command: string;
   /** MANIFEST as given on the command line (relative to cwd). */
   readonly manifest?: string | undefined;
   readonly config?: string | undefined;
@@ -70,15 +72,15 @@ export async function loadProjectOrReport(
   const loaded = await loadProject({
     cwd: ctx.cwd,
     env: ctx.env,
-    ...(args.manifest !== undefined ? { manifestPath: path.resolve(ctx.cwd, args.manifest) } : {}),
-    ...(args.config !== undefined ? { configPath: path.resolve(ctx.cwd, args.config) } : {}),
+    ...(args.manifest !== undefined ? { manifestPath: args.manifest } : {}),
+    ...(args.config !== undefined ? { configPath: args.config } : {}),
     ...(args.provider !== undefined ? { provider: args.provider } : {}),
   });
   if (!loaded.ok) {
-    printDiagnostics(ctx, loaded.diagnostics);
+    printDiagnostics(ctx, args.command, loaded.diagnostics);
     return ExitCode.Usage;
   }
-  if (options.warnings === true) printDiagnostics(ctx, loaded.warnings);
+  if (options.warnings === true) printDiagnostics(ctx, args.command, loaded.warnings);
   return { config: loaded.config, manifest: loaded.manifest };
 }
 
@@ -100,8 +102,9 @@ export async function loadPlanOrReport(
     shotIds: args.shotIds ?? [],
   });
   if (!planned.ok) {
-    if (planned.error.reason === 'unknown-shot') ctx.stderr.write(`${planned.error.message}\n`);
-    else printDiagnostics(ctx, planned.error.diagnostics);
+    if (planned.error.reason === 'unknown-shot')
+      ctx.stderr.write(`sora-build ${args.command}: ${planned.error.message}\n`);
+    else printDiagnostics(ctx, args.command, planned.error.diagnostics);
     return ExitCode.Usage;
   }
   return { ...project, ...planned.value };
@@ -122,7 +125,7 @@ export async function loadConfigOrReport(
     provider: args.provider,
   });
   if (loaded.config === undefined || loaded.diagnostics.some((d) => d.severity === 'error')) {
-    printDiagnostics(ctx, loaded.diagnostics);
+    printDiagnostics(ctx, args.command, loaded.diagnostics);
     return ExitCode.Usage;
   }
   return { config: loaded.config, defaultLockfile: lockfilePathFor(loaded.config.manifest) };

@@ -52,7 +52,10 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    ctx.stderr.write(`sora-build: unknown command '${name}'\n\n${usage()}`);
+    const { didYouMean } = await import('../manifest/did-you-mean.ts');
+    const guess = name.startsWith('-') ? undefined : didYouMean(name, Object.keys(COMMANDS));
+    const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
+    ctx.stderr.write(`sora-build: unknown command '${name}'${hint}\n\n${usage()}`);
     return ExitCode.Usage;
   }
   let mod: CommandModule;

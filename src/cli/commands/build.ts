@@ -4,7 +4,16 @@
  */
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { cliClock, confirm, loadPlanOrReport, parseCommandArgs, parseUsd, shownPath } from '../everyday.ts';
+import {
+  MANIFEST_OPTION,
+  cliClock,
+  confirm,
+  loadPlanOrReport,
+  parseCommandArgs,
+  parseUsd,
+  shownPath,
+  splitManifest,
+} from '../everyday.ts';
 import type { ShotId } from '../../core/brand.ts';
 import type { BuildEvent } from '../../core/events.ts';
 import { eventLocation } from '../../core/events.ts';
@@ -49,6 +58,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     'build',
     args,
     {
+      ...MANIFEST_OPTION,
       shot: { type: 'string', multiple: true },
       provider: { type: 'string' },
       config: { type: 'string' },
@@ -64,10 +74,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length > 1) {
-    ctx.stderr.write(`sora-build build: expected at most one MANIFEST, got ${positionals.length}\n\n${HELP}`);
-    return ExitCode.Usage;
-  }
+  const manifestArg = splitManifest(ctx, 'build', positionals, values.manifest, HELP, { operands: false });
+  if (typeof manifestArg === 'number') return manifestArg;
   const reporterKind = (values.reporter ?? 'auto') as ReporterKind;
   if (!REPORTER_KINDS.includes(reporterKind)) {
     ctx.stderr.write(
@@ -88,7 +96,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 
   const clock = cliClock(ctx);
   const project = await loadPlanOrReport(ctx, {
-    manifest: positionals[0],
+    command: 'build',
+    manifest: manifestArg.manifest,
     config: values.config,
     provider: values.provider,
     shotIds: values.shot ?? [],

@@ -47,7 +47,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return ExitCode.Usage;
     }
   }
-  const project = await loadConfigOrReport(ctx, { config: values.config });
+  const project = await loadConfigOrReport(ctx, {
+    command: 'gc',
+    config: values.config,
+  });
   if (typeof project === 'number') return project;
   const { config } = project;
   const refs = await readProjectReferences({
@@ -56,7 +59,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     extraLockfiles: [project.defaultLockfile],
   });
   if (!refs.ok) {
-    printDiagnostics(ctx, refs.error);
+    printDiagnostics(ctx, 'gc', refs.error);
     ctx.stderr.write('sora-build gc: a lockfile could not be read; nothing was removed\n');
     return ExitCode.Usage;
   }

@@ -6,7 +6,6 @@
  */
 import path from 'node:path';
 import type { Diagnostic } from '../../core/diagnostic.ts';
-import { formatDiagnostic } from '../../manifest/format-diagnostic.ts';
 import { loadProject } from '../../manifest/load-project.ts';
 import { computePlan } from '../../plan/compute-plan.ts';
 import type { ComputedPlan } from '../../plan/compute-plan.ts';
@@ -15,7 +14,7 @@ import type { PlannedShot } from '../../plan/plan-types.ts';
 import { describeReason } from '../../plan/plan-types.ts';
 import { unreachable } from '../../core/unreachable.ts';
 import type { CliContext } from '../context.ts';
-import { parseCommandArgs } from '../args.ts';
+import { MANIFEST_OPTION, parseCommandArgs, splitManifest, writeDiagnostics } from '../args.ts';
 import { ExitCode } from '../exit-codes.ts';
 
 const HELP = `Usage: sora-build plan [MANIFEST] [--shot ID]... [--json] [--config PATH] [--provider NAME]
@@ -37,6 +36,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     'plan',
     args,
     {
+      ...MANIFEST_OPTION,
       shot: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       config: { type: 'string' },
@@ -45,22 +45,17 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     HELP,
   );
   if (typeof parsed === 'number') return parsed;
-  if (parsed.positionals.length > 1) {
-    ctx.stderr.write(
-      `sora-build plan: expected at most one MANIFEST, but found ${parsed.positionals.length}\n\n${HELP}`,
-    );
-    return ExitCode.Usage;
-  }
-
-  const color = ctx.stderr.isTTY === true && ctx.env['NO_COLOR'] === undefined;
-  const printDiagnostics = (diagnostics: readonly Diagnostic[]): void => {
-    for (const d of diagnostics) ctx.stderr.write(ctx.redact(formatDiagnostic(d, { color, cwd: ctx.cwd })));
-  };
+  const manifestArg = splitManifest(ctx, 'plan', parsed.positionals, parsed.values.manifest, HELP, {
+    operands: false,
+  });
+  if (typeof manifestArg === 'number') return manifestArg;
+  const printDiagnostics = (diagnostics: readonly Diagnostic[]): void =>
+    writeDiagnostics(ctx, 'plan', diagnostics);
 
   const loaded = await loadProject({
     cwd: ctx.cwd,
     env: ctx.env,
-    manifestPath: parsed.positionals[0],
+    manifestPath: manifestArg.manifest,
     configPath: parsed.values.config,
     provider: parsed.values.provider,
   });

@@ -25,6 +25,8 @@ import { computePlan } from '../../plan/compute-plan.ts';
 import { priceOf } from '../../plan/plan-build.ts';
 import type { PlannedShot } from '../../plan/plan-types.ts';
 import {
+  MANIFEST_OPTION,
+  splitManifest,
   confirm,
   formatTable,
   formatTimestamp,
@@ -59,7 +61,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       take: { type: 'string' },
       yes: { type: 'boolean', short: 'y' },
       'max-cost': { type: 'string' },
-      manifest: { type: 'string', short: 'm' },
+      ...MANIFEST_OPTION,
       config: { type: 'string' },
       provider: { type: 'string' },
       reporter: { type: 'string' },
@@ -72,14 +74,17 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`sora-build reroll: ${problem}\n\n${HELP}`);
     return ExitCode.Usage;
   };
-  if (positionals.length === 0) return usage('expected at least one SHOT');
+  const split = splitManifest(ctx, 'reroll', positionals, values.manifest, HELP, { operands: true });
+  if (typeof split === 'number') return split;
+  const shotArgs = split.operands;
+  if (shotArgs.length === 0) return usage('expected at least one SHOT');
   if (values.list === true && values.take !== undefined) return usage('--list and --take do not go together');
   let take: number | undefined;
   if (values.take !== undefined) {
     take = Number(values.take);
     if (!Number.isInteger(take) || take < 1)
       return usage(`expected --take to be a take number (1, 2, ...), got ${values.take}`);
-    if (positionals.length !== 1) return usage('--take pins one shot at a time');
+    if (shotArgs.length !== 1) return usage('--take pins one shot at a time');
   }
   let maxCost: number | undefined;
   if (values['max-cost'] !== undefined) {
@@ -89,14 +94,15 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
 
   const project = await loadPlanOrReport(ctx, {
-    manifest: values.manifest,
+    command: 'reroll',
+    manifest: split.manifest,
     config: values.config,
     provider: values.provider,
   });
   if (typeof project === 'number') return project;
   const shots: ShotId[] = [];
   const unknown: string[] = [];
-  for (const s of new Set(positionals)) {
+  for (const s of new Set(shotArgs)) {
     if (project.manifest.shots.has(s as ShotId)) shots.push(s as ShotId);
     else unknown.push(s);
   }
@@ -201,7 +207,7 @@ async function pinTakeCommand(
         );
         return ExitCode.Failed;
       case 'invalid-lockfile':
-        printDiagnostics(ctx, failure.diagnostics);
+        printDiagnostics(ctx, 'reroll', failure.diagnostics);
         return ExitCode.Usage;
       default:
         return unreachable(failure);

@@ -26,6 +26,8 @@ import { createProvider } from '../../provider/create-provider.ts';
 import type { RemoteStatus } from '../../provider/types.ts';
 import { ProviderError } from '../../provider/types.ts';
 import {
+  MANIFEST_OPTION,
+  splitManifest,
   cliClock,
   formatTable,
   formatTimestamp,
@@ -178,6 +180,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     'status',
     args,
     {
+      ...MANIFEST_OPTION,
       remote: { type: 'boolean' },
       json: { type: 'boolean' },
       config: { type: 'string' },
@@ -187,14 +190,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length > 1) {
-    ctx.stderr.write(
-      `sora-build status: expected at most one MANIFEST, got ${positionals.length}\n\n${HELP}`,
-    );
-    return ExitCode.Usage;
-  }
+  const manifestArg = splitManifest(ctx, 'status', positionals, values.manifest, HELP, { operands: false });
+  if (typeof manifestArg === 'number') return manifestArg;
   const loaded = await loadPlanOrReport(ctx, {
-    manifest: positionals[0],
+    command: 'status',
+    manifest: manifestArg.manifest,
     config: values.config,
     provider: values.provider,
   });

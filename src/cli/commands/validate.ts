@@ -7,10 +7,9 @@ import path from 'node:path';
 import type { Diagnostic } from '../../core/diagnostic.ts';
 import { compareDiagnostics } from '../../core/diagnostic.ts';
 import { buildGraph } from '../../graph/build-graph.ts';
-import { formatDiagnostic } from '../../manifest/format-diagnostic.ts';
 import { loadProject } from '../../manifest/load-project.ts';
 import type { CliContext } from '../context.ts';
-import { parseCommandArgs } from '../args.ts';
+import { MANIFEST_OPTION, parseCommandArgs, splitManifest, writeDiagnostics } from '../args.ts';
 import { ExitCode } from '../exit-codes.ts';
 
 const HELP = `Usage: sora-build validate [MANIFEST] [--config PATH] [--provider NAME]
@@ -32,23 +31,22 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     'validate',
     args,
     {
+      ...MANIFEST_OPTION,
       config: { type: 'string' },
       provider: { type: 'string' },
     },
     HELP,
   );
   if (typeof parsed === 'number') return parsed;
-  if (parsed.positionals.length > 1) {
-    ctx.stderr.write(
-      `sora-build validate: expected at most one MANIFEST, but found ${parsed.positionals.length}\n\n${HELP}`,
-    );
-    return ExitCode.Usage;
-  }
+  const manifestArg = splitManifest(ctx, 'validate', parsed.positionals, parsed.values.manifest, HELP, {
+    operands: false,
+  });
+  if (typeof manifestArg === 'number') return manifestArg;
 
   const loaded = await loadProject({
     cwd: ctx.cwd,
     env: ctx.env,
-    manifestPath: parsed.positionals[0],
+    manifestPath: manifestArg.manifest,
     configPath: parsed.values.config,
     provider: parsed.values.provider,
   });
@@ -65,8 +63,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     diagnostics = loaded.diagnostics;
   }
 
-  const color = ctx.stderr.isTTY === true && ctx.env['NO_COLOR'] === undefined;
-  for (const d of diagnostics) ctx.stderr.write(ctx.redact(formatDiagnostic(d, { color, cwd: ctx.cwd })));
+  writeDiagnostics(ctx, 'validate', diagnostics);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
   if (errors > 0) {

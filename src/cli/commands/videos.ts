@@ -103,7 +103,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     variant = values.variant as ContentVariant;
   }
 
-  const project = await loadConfigOrReport(ctx, { config: values.config, provider: values.provider });
+  const project = await loadConfigOrReport(ctx, {
+    command: 'videos',
+    config: values.config,
+    provider: values.provider,
+  });
   if (typeof project === 'number') return project;
   const refs = await readProjectReferences({
     root: project.config.root,
@@ -111,7 +115,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     extraLockfiles: [project.defaultLockfile],
   });
   if (!refs.ok) {
-    printDiagnostics(ctx, refs.error);
+    printDiagnostics(ctx, 'videos', refs.error);
     return ExitCode.Usage;
   }
 

@@ -13,7 +13,14 @@
 import path from 'node:path';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { EngineHost, parseCommandArgs, parseUsd, printDiagnostics } from '../everyday.ts';
+import {
+  EngineHost,
+  MANIFEST_OPTION,
+  parseCommandArgs,
+  parseUsd,
+  printDiagnostics,
+  splitManifest,
+} from '../everyday.ts';
 import { REPORTER_KINDS } from '../../reporter/reporter.ts';
 import type { ProjectConfig } from '../../config/types.ts';
 import { loadProject } from '../../manifest/load-project.ts';
@@ -46,6 +53,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     'watch',
     args,
     {
+      ...MANIFEST_OPTION,
       shot: { type: 'string', multiple: true },
       debounce: { type: 'string' },
       'max-cost': { type: 'string' },
@@ -57,10 +65,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length > 1) {
-    ctx.stderr.write(`sora-build watch: expected at most one MANIFEST, got ${positionals.length}\n\n${HELP}`);
-    return ExitCode.Usage;
-  }
+  const split = splitManifest(ctx, 'watch', positionals, values.manifest, HELP, { operands: false });
+  if (typeof split === 'number') return split;
   const debounceMs = values.debounce === undefined ? 150 : Number(values.debounce);
   if (!Number.isInteger(debounceMs) || debounceMs < 0) {
     ctx.stderr.write(
@@ -84,7 +90,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return ExitCode.Usage;
     }
   }
-  const manifestArg = positionals[0] === undefined ? undefined : path.resolve(ctx.cwd, positionals[0]);
+  const manifestArg = split.manifest === undefined ? undefined : path.resolve(ctx.cwd, split.manifest);
   const shotIds = values.shot ?? [];
 
   // The files to watch before the first build: the manifest and the config (even if not there yet).
@@ -117,14 +123,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       provider: values.provider,
     });
     if (!loaded.ok) {
-      printDiagnostics(ctx, loaded.diagnostics);
+      printDiagnostics(ctx, 'watch', loaded.diagnostics);
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
       ctx.stderr.write(
         `${errors} error${errors === 1 ? '' : 's'}: nothing built; fix and save to try again (still watching)\n`,
       );
       return { watchPaths: undefined };
     }
-    printDiagnostics(ctx, loaded.warnings);
+    printDiagnostics(ctx, 'watch', loaded.warnings);
     const { config, manifest } = loaded;
     const watchPaths = [
       manifest.path,
@@ -137,7 +143,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     const computed = await computePlan({ config, manifest, shotIds });
     if (!computed.ok) {
       if (computed.error.reason === 'unknown-shot') ctx.stderr.write(`${computed.error.message}\n`);
-      else printDiagnostics(ctx, computed.error.diagnostics);
+      else printDiagnostics(ctx, 'watch', computed.error.diagnostics);
       ctx.stderr.write('nothing built; fix and save to try again (still watching)\n');
       return { watchPaths: unique };
     }

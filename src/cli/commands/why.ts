@@ -20,7 +20,14 @@ import { sha256Hex } from '../../plan/shot-key.ts';
 import type { ShotConfig } from '../../manifest/types.ts';
 import { didYouMean } from '../../manifest/did-you-mean.ts';
 import { createProvider } from '../../provider/create-provider.ts';
-import { cliClock, loadPlanOrReport, parseCommandArgs, shownPath } from '../everyday.ts';
+import {
+  MANIFEST_OPTION,
+  cliClock,
+  loadPlanOrReport,
+  parseCommandArgs,
+  shownPath,
+  splitManifest,
+} from '../everyday.ts';
 
 const HELP = `Usage: sora-build why SHOT [MANIFEST] [--remote] [--config PATH] [--provider NAME]
 
@@ -114,18 +121,28 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx,
     'why',
     args,
-    { remote: { type: 'boolean' }, config: { type: 'string' }, provider: { type: 'string' } },
+    {
+      ...MANIFEST_OPTION,
+      remote: { type: 'boolean' },
+      config: { type: 'string' },
+      provider: { type: 'string' },
+    },
     HELP,
   );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length < 1 || positionals.length > 2) {
-    ctx.stderr.write(`sora-build why: expected SHOT [MANIFEST]\n\n${HELP}`);
+  const split = splitManifest(ctx, 'why', positionals, values.manifest, HELP, { operands: true });
+  if (typeof split === 'number') return split;
+  if (split.operands.length !== 1) {
+    ctx.stderr.write(
+      `sora-build why: expected one SHOT, got ${split.operands.length === 0 ? 'none' : split.operands.map((s) => `'${s}'`).join(', ')}\n\n${HELP}`,
+    );
     return ExitCode.Usage;
   }
-  const [shotArg, manifestArg] = positionals as [string, string | undefined];
+  const shotArg = split.operands[0]!;
   const loaded = await loadPlanOrReport(ctx, {
-    manifest: manifestArg,
+    command: 'why',
+    manifest: split.manifest,
     config: values.config,
     provider: values.provider,
   });
