@@ -21,6 +21,8 @@ import { priceOf } from '../plan/plan-build.ts';
 import type { ShotId } from '../core/brand.ts';
 import { eventLocation } from '../core/events.ts';
 import type { BuildEngine } from '../engine/build-engine.ts';
+import { ProviderError } from '../provider/types.ts';
+import type { VideoProvider } from '../provider/types.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import type { BuildOutcome } from '../engine/build-engine.ts';
 import { createReporter } from '../reporter/create-reporter.ts';
@@ -85,6 +87,39 @@ export async function loadProjectOrReport(
 }
 
 export interface PlannedProject extends Project, ComputedPlan {}
+
+/**
+ * The configured provider, created before anything is sent so that its credentials are checked once: a
+ * missing API key (the message names both variables) or an Entra ID token that cannot be obtained stops
+ * the command with exit 2, instead of failing every shot after the quota slots were spent. Returns the
+ * factory to hand to the engine (which closes the provider), undefined for the embedded emulator (no
+ * credentials; started on first use), or the exit code after printing the problem.
+ */
+export async function checkedProvider(
+  ctx: CliContext,
+  command: string,
+  config: ProjectConfig,
+  clock: Clock,
+): Promise<(() => Promise<VideoProvider>) | undefined | number> {
+  if (config.provider.type === 'emulator') return undefined;
+  const { createProvider } = await import('../provider/create-provider.ts');
+  try {
+    const provider = await createProvider({
+      config: config.provider,
+      env: ctx.env,
+      clock,
+      cacheDir: config.cacheDir,
+      checkAuth: true,
+    });
+    return () => Promise.resolve(provider);
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    ctx.stderr.write(
+      `sora-build ${command}: ${ctx.redact(error.message).replace(/\.$/, '')}; nothing was sent.\n`,
+    );
+    return ExitCode.Usage;
+  }
+}
 
 /**
  * Loads the project and plans it (no network; the plan `build` would follow). On errors prints them and
@@ -187,6 +222,8 @@ export function formatTimestamp(ms: number | null): string {
 export interface EngineHostOptions {
   /** `--reporter` value. @default 'auto' */
   readonly reporter?: string | undefined;
+  /** From `checkedProvider`: the provider whose credentials were checked. @default created on first use */
+  readonly provider?: (() => Promise<VideoProvider>) | undefined;
 }
 
 export interface HostedBuild {
@@ -220,7 +257,12 @@ export class EngineHost {
   #reporter: Reporter | undefined;
   #reportInterruption: (() => boolean) | undefined;
 
-  private constructor(ctx: CliContext, config: ProjectConfig, kind: ReporterKind) {
+  private constructor(
+    ctx: CliContext,
+    config: ProjectConfig,
+    kind: ReporterKind,
+    provider: (() => Promise<VideoProvider>) | undefined,
+  ) {
     this.#ctx = ctx;
     this.#clock = cliClock(ctx);
     this.#kind = kind;
@@ -234,6 +276,7 @@ export class EngineHost {
         if (event.type === 'interrupted' && this.#reportInterruption?.() === false) return;
         this.#reporter?.handle(event);
       },
+      ...(provider === undefined ? {} : { provider }),
     });
   }
 
@@ -246,7 +289,7 @@ export class EngineHost {
       );
       return ExitCode.Usage;
     }
-    return new EngineHost(ctx, config, kind);
+    return new EngineHost(ctx, config, kind, options.provider);
   }
 
   async build(input: HostedBuild): Promise<BuildOutcome> {

@@ -21,6 +21,12 @@ export interface CreateProviderOptions {
   readonly cacheDir: string;
   /** Replaces DefaultAzureCredential for `auth: entra` (tests). */
   readonly credential?: TokenCredential;
+  /**
+   * Obtain the Entra ID token now (it is kept for the first requests), so a credential that cannot give one
+   * is found once, before anything is sent, rather than by every shot. A missing API key is found either way.
+   * @default false
+   */
+  readonly checkAuth?: boolean;
 }
 
 /**
@@ -75,6 +81,7 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
         redactor,
         credential: options.credential,
       });
+      if (options.checkAuth === true && auth.mode === 'entra') await auth.tokens.getToken();
       return new OpenAIProvider({
         name: config.name,
         family: providerFamily(config.type),
@@ -106,6 +113,7 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
         redactor,
         credential: options.credential,
       });
+      if (options.checkAuth === true && auth.mode === 'entra') await auth.tokens.getToken();
       return new AzureSora1Provider({
         name: config.name,
         baseUrl,

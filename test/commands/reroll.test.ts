@@ -132,7 +132,7 @@ describe('sora-build reroll', () => {
     expect(budget.stderr).toBe('sora-build reroll: refused: the estimate ($0.40) is over --max-cost $0.30\n');
     const no = await p.run(['reroll', 'harbor'], { stdinIsTTY: true, stdin: 'no\n' });
     expect(no.code).toBe(0);
-    expect(no.stdout).toContain('Generate? [y/N] Nothing generated.\n');
+    expect(no.stdout).toContain('Generate it for $0.40? [y/N] Nothing generated.\n');
     expect(p.emulator.requestLog()).toEqual([]);
   });
 });

@@ -118,7 +118,7 @@ describe('sora-build watch options', () => {
     [['--debounce', 'soon'], 'sora-build watch: expected --debounce to be whole milliseconds, got soon\n'],
     [['--max-cost', 'lots'], "sora-build watch: expected --max-cost to be an amount in USD, got 'lots'\n"],
     [['--reporter', 'fancy'], 'sora-build watch: expected --reporter to be one of'],
-    [['a.yaml', 'b.yaml'], 'sora-build watch: expected at most one MANIFEST, got 2'],
+    [['a.yaml', 'b.yaml'], "sora-build watch: expected one MANIFEST, got 'a.yaml', 'b.yaml'"],
   ])('%j exits 2', async (args, message) => {
     const w = startWatch(args);
     expect(await w.code).toBe(2);

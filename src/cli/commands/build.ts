@@ -6,6 +6,7 @@ import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import {
   MANIFEST_OPTION,
+  checkedProvider,
   cliClock,
   confirm,
   loadPlanOrReport,
@@ -153,6 +154,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return ExitCode.Policy;
     }
   }
+  // Credentials, once, before anything is sent (and before asking to spend): a build that will fail on
+  // them should say so now, not shot by shot. A build with nothing to generate needs none.
+  const provider = generating.length > 0 ? await checkedProvider(ctx, 'build', config, clock) : undefined;
+  if (typeof provider === 'number') return provider;
   // The question comes before the live view starts: a table redrawn in place would erase it, and the build
   // would look frozen while it waits for an answer.
   if (
@@ -166,6 +171,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     const time = formatDuration(plan.totals.wallTimeMs);
     const question = `Generate ${plural(generating.length, 'shot')} with provider ${config.provider.name} for ${price}, taking about ${time}?`;
     if (!(await confirm(ctx, question))) {
+      await (await provider?.())?.close();
       ctx.stderr.write('sora-build build: nothing was sent.\n');
       return ExitCode.Policy;
     }
@@ -197,6 +203,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     clock,
     emit,
     ...(ordering === undefined ? {} : { ordering }),
+    ...(provider === undefined ? {} : { provider }),
   });
   let outcome;
   try {

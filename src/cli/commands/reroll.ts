@@ -26,6 +26,8 @@ import { priceOf } from '../../plan/plan-build.ts';
 import type { PlannedShot } from '../../plan/plan-types.ts';
 import {
   MANIFEST_OPTION,
+  checkedProvider,
+  cliClock,
   splitManifest,
   confirm,
   formatTable,
@@ -267,14 +269,22 @@ async function reroll(
     );
     return ExitCode.Policy;
   }
+  // Credentials once, before asking and before anything is sent.
+  const provider = await checkedProvider(ctx, 'reroll', project.config, cliClock(ctx));
+  if (typeof provider === 'number') return provider;
+  const release = async (): Promise<void> => {
+    await (await provider?.())?.close();
+  };
   if (cost !== 0 && !options.yes) {
     if (ctx.stdin.isTTY !== true) {
+      await release();
       ctx.stderr.write(
         'sora-build reroll: this costs money; stdin is not a terminal, so pass --yes to confirm\n',
       );
       return ExitCode.Policy;
     }
-    if (!(await confirm(ctx, 'Generate?'))) {
+    if (!(await confirm(ctx, `Generate ${shots.length === 1 ? 'it' : 'them'} for ${total}?`))) {
+      await release();
       ctx.stdout.write('Nothing generated.\n');
       return ExitCode.Ok;
     }
@@ -283,8 +293,11 @@ async function reroll(
   const computed = await computePlan({ config: project.config, manifest: project.manifest, shotIds: shots });
   if (!computed.ok)
     throw new Error(`internal error: the plan failed after it succeeded: ${computed.error.reason}`);
-  const host = EngineHost.open(ctx, project.config, { reporter: options.reporter });
-  if (typeof host === 'number') return host;
+  const host = EngineHost.open(ctx, project.config, { reporter: options.reporter, provider });
+  if (typeof host === 'number') {
+    await release();
+    return host;
+  }
   let outcome;
   try {
     outcome = await host.build({

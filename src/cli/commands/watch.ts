@@ -16,6 +16,8 @@ import { ExitCode } from '../exit-codes.ts';
 import {
   EngineHost,
   MANIFEST_OPTION,
+  checkedProvider,
+  cliClock,
   parseCommandArgs,
   parseUsd,
   printDiagnostics,
@@ -169,7 +171,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         ctx.stdout.write('sora.config.yaml changed the provider or folders: restarting the engine\n');
         await host.close({ abandon: true });
       }
-      const opened = EngineHost.open(ctx, config, { reporter: values.reporter });
+      // Credentials once per engine, before anything is sent; a problem skips this iteration (still watching).
+      const provider = await checkedProvider(ctx, 'watch', config, cliClock(ctx));
+      if (typeof provider === 'number') {
+        host = undefined;
+        return { watchPaths: unique };
+      }
+      const opened = EngineHost.open(ctx, config, { reporter: values.reporter, provider });
       if (typeof opened === 'number') throw new Error('unreachable: --reporter was checked at start');
       host = opened;
       hostConfig = fingerprint;
