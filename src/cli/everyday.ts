@@ -18,7 +18,8 @@ import { computePlan } from '../plan/compute-plan.ts';
 import type { ComputedPlan } from '../plan/compute-plan.ts';
 import { describeReason } from '../plan/plan-types.ts';
 import { priceOf } from '../plan/plan-build.ts';
-import type { ShotId } from '../core/brand.ts';
+import type { ShotId, ShotKey, VideoId } from '../core/brand.ts';
+import type { BuildEvent } from '../core/events.ts';
 import { eventLocation } from '../core/events.ts';
 import type { BuildEngine } from '../engine/build-engine.ts';
 import { ProviderError } from '../provider/types.ts';
@@ -255,7 +256,15 @@ export class EngineHost {
   readonly #kind: ReporterKind;
   readonly #cacheDir: string;
   #reporter: Reporter | undefined;
+  /** The current build's live log (also inside `#reporter`). */
+  #live: Reporter | undefined;
   #reportInterruption: (() => boolean) | undefined;
+  /** Each remote job's key: the current build's key of its shot when the job was created or resumed. */
+  readonly #jobKeys = new Map<VideoId, ShotKey | null>();
+  /** The current build's key per shot (null while blocked: its parent's new output is not known yet). */
+  #keys: ReadonlyMap<ShotId, ShotKey | null> = new Map();
+  /** Remote jobs created or resumed and not yet downloaded or failed: what the journal keeps on Ctrl-C. */
+  readonly #inFlight = new Set<VideoId>();
 
   private constructor(
     ctx: CliContext,
@@ -274,7 +283,9 @@ export class EngineHost {
       clock,
       emit: (event) => {
         if (event.type === 'interrupted' && this.#reportInterruption?.() === false) return;
-        this.#reporter?.handle(event);
+        // A superseded job's events still go to the live log (review follows every job), not to the view.
+        if (this.#superseded(event)) this.#live?.handle(event);
+        else this.#reporter?.handle(event);
       },
       ...(provider === undefined ? {} : { provider }),
     });
@@ -292,9 +303,53 @@ export class EngineHost {
     return new EngineHost(ctx, config, kind, options.provider);
   }
 
+  /**
+   * Whether `event` belongs to a job the current build does not wait for: a job started for an earlier key
+   * of the shot by a superseded build goes on into the cache, but its progress must not take the place of
+   * the shot's row (its old id at 73 % while the new job waits). Also keeps the in-flight count.
+   */
+  #superseded(event: BuildEvent): boolean {
+    switch (event.type) {
+      case 'job-submitted':
+      case 'resumed':
+        this.#jobKeys.set(event.videoId, this.#keys.get(event.shot) ?? null);
+        this.#inFlight.add(event.videoId);
+        return false;
+      case 'job-progress':
+      case 'job-completed':
+      case 'download-started':
+      case 'download-finished': {
+        if (event.type === 'download-finished' && event.variant === 'video')
+          this.#inFlight.delete(event.videoId);
+        const jobKey = this.#jobKeys.get(event.videoId) ?? null;
+        const current = this.#keys.get(event.shot) ?? null;
+        return jobKey !== null && current !== null && jobKey !== current;
+      }
+      case 'shot-failed':
+        if (event.videoId !== null) this.#inFlight.delete(event.videoId);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  /** Jobs created on the service and not finished: they stay in the journal when the process stops. */
+  inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** A line of the caller's, printed through the current build's reporter (above its live table). */
+  note(text: string): void {
+    if (this.#reporter !== undefined) this.#reporter.note(text);
+    else if (this.#kind === 'json') this.#ctx.stderr.write(`${text}\n`);
+    else this.#ctx.stdout.write(`${text}\n`);
+  }
+
   async build(input: HostedBuild): Promise<BuildOutcome> {
     const ctx = this.#ctx;
+    this.#keys = new Map(input.computed.plan.shots.map((s) => [s.id, s.key]));
     // Besides the user's reporter, the live log that `sora-build review` follows from another process.
+    const live = LiveLogReporter.open({ cacheDir: this.#cacheDir, manifest: input.manifest.path, pid: process.pid });
     const reporter = teeReporter(
       createReporter({
         kind: this.#kind,
@@ -306,8 +361,9 @@ export class EngineHost {
         clock: this.#clock,
         cwd: ctx.cwd,
       }),
-      LiveLogReporter.open({ cacheDir: this.#cacheDir, manifest: input.manifest.path, pid: process.pid }),
+      live,
     );
+    this.#live = live;
     this.#reporter = reporter;
     this.#reportInterruption = input.reportInterruption;
     try {
@@ -362,7 +418,10 @@ export class EngineHost {
         resumeCommand: input.resumeCommand,
       });
     } finally {
-      if (this.#reporter === reporter) this.#reporter = undefined;
+      if (this.#reporter === reporter) {
+        this.#reporter = undefined;
+        this.#live = undefined;
+      }
       await reporter.close();
     }
   }

@@ -143,6 +143,10 @@ export class GithubReporter implements Reporter {
     this.#write(safe);
   }
 
+  note(text: string): void {
+    this.#write(text);
+  }
+
   #write(line: string): void {
     this.#options.stdout.write(`${line}\n`);
   }

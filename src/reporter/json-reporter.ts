@@ -7,13 +7,21 @@ import type { OutputStream, Reporter } from './reporter.ts';
 
 export interface JsonReporterOptions {
   readonly stdout: OutputStream;
+  /** Where `note` lines go (never stdout, which carries events only). @default nowhere */
+  readonly stderr?: OutputStream;
 }
 
 export class JsonReporter implements Reporter {
   readonly #stdout: OutputStream;
+  readonly #stderr: OutputStream | undefined;
 
   constructor(options: JsonReporterOptions) {
     this.#stdout = options.stdout;
+    this.#stderr = options.stderr;
+  }
+
+  note(text: string): void {
+    this.#stderr?.write(`${text}\n`);
   }
 
   handle(event: BuildEvent): void {

@@ -30,6 +30,10 @@ export class PlainReporter implements Reporter {
     (event.type === 'diagnostic' ? this.#options.stderr : this.#options.stdout).write(`${line}\n`);
   }
 
+  note(text: string): void {
+    this.#options.stdout.write(`${text}\n`);
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -94,6 +94,11 @@ export class PrettyReporter implements Reporter {
     else this.#schedule(this.#lastDrawAt + this.#interval);
   }
 
+  note(text: string): void {
+    if (this.#closed) this.#o.stdout.write(`${text}\n`);
+    else this.#printAbove(this.#o.stdout, `${text}\n`);
+  }
+
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;

@@ -8,6 +8,12 @@ import type { Clock } from '../core/clock.ts';
 export interface Reporter {
   /** Takes one event. Never throws for a well-formed event and never blocks the build. */
   handle(event: BuildEvent): void;
+  /**
+   * Prints a line of the caller's own (watch mode's "saved, rebuilding") between the reporter's output:
+   * above a live table, so the table's in-place redraw does not leave a stale copy behind; on stderr for
+   * `json`, whose stdout carries events only.
+   */
+  note(text: string): void;
   /** Writes whatever is left (a final frame, a step summary). Safe to call more than once. */
   close(): Promise<void>;
 }

@@ -86,6 +86,22 @@ describe('PrettyReporter', () => {
     await reporter.close();
   });
 
+  it("prints a caller's note above the live table, which is then drawn once, below it", async () => {
+    const { clock, term, reporter } = setup();
+    const events = scriptedBuild();
+    await feed(reporter, clock, events.slice(0, 8));
+    await clock.advance(100);
+    reporter.note('storyboard.yaml changed during the build: rebuilding once it settles');
+    await feed(reporter, clock, events.slice(8, 12));
+    await clock.advance(1_000);
+    const screen = term.screen.split('\n');
+    expect(screen[0]).toBe('storyboard.yaml changed during the build: rebuilding once it settles');
+    expect(screen[1]).toMatch(/^shot +state +progress +elapsed +quota wait +remote id$/);
+    expect(screen.filter((l) => l.startsWith('shot '))).toHaveLength(1);
+    await reporter.close();
+    expect(term.screen.split('\n').filter((l) => l.startsWith('shot '))).toHaveLength(1);
+  });
+
   it('redraws at most every 100 ms however many events arrive, and once a second while shots move', async () => {
     const { clock, term, reporter } = setup();
     const [started, ...rest] = scriptedBuild();

@@ -77,8 +77,40 @@ describe('sora-build watch options', () => {
     expect(w.out.stdout).toBe('\n── iteration 1 · initial build ──\nwatching 2 files · Ctrl-C to stop\n');
     w.interrupt();
     expect(await w.code).toBe(130);
-    expect(w.out.stdout).toContain('stopping: jobs in flight stay in the journal for the next run\n');
+    expect(w.out.stdout).toContain('stopping\n');
+    expect(w.out.stdout).not.toContain('in flight');
     expect(p.log()).toEqual([]);
+  });
+
+  it("a superseded job's events stay out of the next iteration's report; Ctrl-C names only jobs in flight", async () => {
+    // Slow enough that the first harbor job still renders when the save supersedes its iteration.
+    await p.close();
+    await setUp({ speed: 20 });
+    const w = startWatch(['--reporter', 'plain']);
+    await until('the first harbor job', () => /\[harbor\] submitted video_\w+/.test(w.out.stdout));
+    const oldId = /\[harbor\] submitted (video_\w+)/.exec(w.out.stdout)![1]!;
+    await writeFile(path.join(p.dir, 'storyboard.yaml'), STORYBOARD.replace('misty harbor', 'foggy harbor'));
+    await until('iteration 2 to finish', () => /── iteration 2 [^]*sora-build: built/.test(w.out.stdout));
+    const second = w.out.stdout.slice(w.out.stdout.indexOf('── iteration 2'));
+    expect(second).toMatch(/\[harbor\] submitted video_\w+/);
+    // The first harbor job went on into the cache, but its lines are not the new harbor's.
+    expect(second).not.toContain(oldId);
+    await until('idle', () => second.length > 0 && w.out.stdout.endsWith('Ctrl-C to stop\n'));
+    w.interrupt();
+    expect(await w.code).toBe(130);
+    expect(w.out.stdout.endsWith('stopping\n')).toBe(true);
+  });
+
+  it('Ctrl-C during a build says how many jobs in flight stay in the journal', async () => {
+    await p.close();
+    await setUp({ speed: 20 });
+    const w = startWatch(['--reporter', 'plain']);
+    await until('a job on the service', () => w.out.stdout.includes('[harbor] submitted video_'));
+    w.interrupt();
+    expect(await w.code).toBe(130);
+    expect(w.out.stdout).toMatch(/\nstopping: \d+ jobs? in flight stays? in the journal for the next run\n/);
+    // Abandoned jobs let go of their files asynchronously; let them before the folder is removed.
+    await new Promise((r) => setTimeout(r, 300));
   });
 
   it('--shot limits the build to that shot and the shots it needs', async () => {
@@ -93,6 +125,7 @@ describe('sora-build watch options', () => {
 
   it('a save while a shot renders lets that job finish into the cache and builds the new key', async () => {
     // A slower clock than the other tests: the render must still be running when the save is noticed.
+    await p.close();
     await p.close();
     await setUp({ speed: 20 });
     const w = startWatch(['--shot', 'harbor', '--reporter', 'plain', '--debounce', '50']);

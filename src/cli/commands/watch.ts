@@ -203,6 +203,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return { watchPaths: unique };
   };
 
+  // Through the build's reporter while one is running: a line written under a live table would be redrawn
+  // over, leaving a stale copy of the table's header behind.
+  const say = (text: string): void => {
+    if (host === undefined) ctx.stdout.write(`${text}\n`);
+    else host.note(text);
+  };
   const onNotice = (n: WatchNotice): void => {
     switch (n.type) {
       case 'iteration-started': {
@@ -210,18 +216,18 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
           n.changes.length === 1 && n.changes[0] === INITIAL_CHANGE
             ? 'initial build'
             : `${n.changes.join(', ')} changed`;
-        ctx.stdout.write(`\n── iteration ${n.iteration} · ${what} ──\n`);
+        say(`\n── iteration ${n.iteration} · ${what} ──`);
         return;
       }
       case 'iteration-finished':
         if (n.superseded && !ctx.signal.aborted)
-          ctx.stdout.write(`(iteration ${n.iteration} superseded; its jobs continue into the cache)\n`);
+          say(`(iteration ${n.iteration} superseded; its jobs continue into the cache)`);
         return;
       case 'watching':
-        ctx.stdout.write(`watching ${n.files} file${n.files === 1 ? '' : 's'} · Ctrl-C to stop\n`);
+        say(`watching ${n.files} file${n.files === 1 ? '' : 's'} · Ctrl-C to stop`);
         return;
       case 'change-queued':
-        ctx.stdout.write(`${n.path} changed during the build: rebuilding once it settles\n`);
+        say(`${n.path} changed during the build: rebuilding once it settles`);
         return;
       case 'iteration-crashed':
         ctx.stderr.write(
@@ -229,7 +235,15 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         );
         return;
       case 'stopping':
-        ctx.stdout.write('stopping: jobs in flight stay in the journal for the next run\n');
+        {
+          // Only jobs created on the service are kept; say so only when there are some.
+          const inFlight = host?.inFlight() ?? 0;
+          say(
+            inFlight === 0
+              ? 'stopping'
+              : `stopping: ${inFlight} job${inFlight === 1 ? '' : 's'} in flight stay${inFlight === 1 ? 's' : ''} in the journal for the next run`,
+          );
+        }
         return;
       default: {
         const never: never = n;
