@@ -309,28 +309,26 @@ export class EngineHost {
    * the shot's row (its old id at 73 % while the new job waits). Also keeps the in-flight count.
    */
   #superseded(event: BuildEvent): boolean {
-    switch (event.type) {
-      case 'job-submitted':
-      case 'resumed':
-        this.#jobKeys.set(event.videoId, this.#keys.get(event.shot) ?? null);
-        this.#inFlight.add(event.videoId);
-        return false;
-      case 'job-progress':
-      case 'job-completed':
-      case 'download-started':
-      case 'download-finished': {
-        if (event.type === 'download-finished' && event.variant === 'video')
-          this.#inFlight.delete(event.videoId);
-        const jobKey = this.#jobKeys.get(event.videoId) ?? null;
-        const current = this.#keys.get(event.shot) ?? null;
-        return jobKey !== null && current !== null && jobKey !== current;
-      }
-      case 'shot-failed':
-        if (event.videoId !== null) this.#inFlight.delete(event.videoId);
-        return false;
-      default:
-        return false;
+    if (event.type === 'job-submitted' || event.type === 'resumed') {
+      this.#jobKeys.set(event.videoId, this.#keys.get(event.shot) ?? null);
+      this.#inFlight.add(event.videoId);
+      return false;
     }
+    if (event.type === 'shot-failed') {
+      if (event.videoId !== null) this.#inFlight.delete(event.videoId);
+      return false;
+    }
+    if (
+      event.type !== 'job-progress' &&
+      event.type !== 'job-completed' &&
+      event.type !== 'download-started' &&
+      event.type !== 'download-finished'
+    )
+      return false;
+    if (event.type === 'download-finished' && event.variant === 'video') this.#inFlight.delete(event.videoId);
+    const jobKey = this.#jobKeys.get(event.videoId) ?? null;
+    const current = this.#keys.get(event.shot) ?? null;
+    return jobKey !== null && current !== null && jobKey !== current;
   }
 
   /** Jobs created on the service and not finished: they stay in the journal when the process stops. */
