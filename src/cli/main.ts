@@ -37,7 +37,15 @@ const COMMANDS: Readonly<Record<string, CommandInfo>> = {
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `Usage: sora-build <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`sora-build <command> --help\` for a command's options.\n`;
+  return (
+    `Usage: sora-build <command> [MANIFEST] [options]\n\nCommands:\n${lines.join('\n')}\n\n` +
+    'MANIFEST defaults to the `manifest:` of sora.config.yaml (found in the current folder or above),\n' +
+    "else storyboard.yaml in the current folder. The provider is the config's `provider:` (--provider NAME\n" +
+    'overrides); by default, and without a config, it is `emulator`: the embedded emulator, offline, free\n' +
+    'placeholder videos.\n\n' +
+    'Start with `npx sora-build init`, then `npx sora-build build`.\n' +
+    "Run `sora-build <command> --help` for a command's options and an example.\n"
+  );
 }
 
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {

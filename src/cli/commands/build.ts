@@ -51,6 +51,12 @@ Options:
 
 Exit codes: 0 all requested shots fresh; 1 a shot failed or was blocked; 2 invalid usage, manifest or
 config; 3 refused by policy; 130 interrupted (the journal keeps jobs in flight; run build again to resume).
+
+MANIFEST (or -m, --manifest PATH) defaults to the config's \`manifest:\`, else storyboard.yaml in the
+current folder.
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build build storyboard.yaml --shot harbor
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {

@@ -29,6 +29,9 @@ Options:
 
 Accepts any non-empty API key, or only SORA_EMULATOR_API_KEY when that is set.
 Control endpoint: GET/POST /__emulator/faults, GET/POST /__emulator/log (loopback only).
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build emulator --port 8080
 `;
 
 function positiveNumber(

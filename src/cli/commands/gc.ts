@@ -21,6 +21,9 @@ Options:
   --max-size SIZE   bytes the store may keep (k/M/G/T = 1000^n, KiB/MiB/GiB = 1024^n)
   --dry-run         print what would be removed; remove nothing
   --config PATH     sora.config.yaml to use (default: found from the current folder)
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build gc --dry-run
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {

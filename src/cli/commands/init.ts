@@ -54,6 +54,9 @@ const HELP = `Usage: sora-build init [DIR]
 Scaffolds sora.config.yaml (emulator provider), a starter storyboard.yaml and the
 .gitignore lines .sora-build/ and out/ in DIR (default: the current folder).
 Never overwrites: exits 2 naming the files that already exist.
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build init my-film
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {

@@ -22,12 +22,17 @@ const HELP = `Usage: sora-build plan [MANIFEST] [--shot ID]... [--json] [--confi
 Shows what a build would do with each shot (fresh, cached, missing, stale and why, blocked), the
 estimated cost from the provider's pricing and the estimated wall time under its quota. No API call.
 
-  MANIFEST          default: the config's \`manifest:\`, else storyboard.yaml here
   --shot ID         plan only this shot and the shots it needs (repeatable)
   --json            print one JSON document (schemas/plan.schema.json) instead of the table
   --config PATH     use this config instead of the nearest sora.config.yaml above the manifest
   --provider NAME   plan for this provider instead of the config's \`provider:\`
   -h, --help        show this help
+
+MANIFEST (or -m, --manifest PATH) defaults to the config's \`manifest:\`, else storyboard.yaml in the
+current folder.
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build plan --shot lighthouse-night
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {

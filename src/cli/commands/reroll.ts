@@ -42,15 +42,19 @@ import {
 import type { PlannedProject } from '../everyday.ts';
 
 const HELP = `Usage:
-  sora-build reroll SHOT... [--yes] [--max-cost USD]   a new take of each shot (costs money)
-  sora-build reroll SHOT... --list                    the takes of each shot's current key
-  sora-build reroll SHOT --take N                     pin take N again (no API call)
+  sora-build reroll SHOT... [MANIFEST] [--yes] [--max-cost USD]   a new take of each shot (costs money)
+  sora-build reroll SHOT... [MANIFEST] --list                    the takes of each shot's current key
+  sora-build reroll SHOT [MANIFEST] --take N                     pin take N again (no API call)
 
 Options:
-  --manifest PATH    the manifest (default: the config's manifest:, else storyboard.yaml)
+  -m, --manifest PATH  the manifest, also given as a MANIFEST operand ending in .yaml or .yml
+                     (default: the config's manifest:, else storyboard.yaml in the current folder)
   --yes              do not ask before spending (required when stdin is not a terminal)
   --max-cost USD     refuse if the estimate is above USD (or unknown)
   --config PATH, --provider NAME
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build reroll harbor --list
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {

@@ -41,6 +41,12 @@ const HELP = `Usage: sora-build status [MANIFEST] [--remote] [--json] [--config 
 Per shot: fresh, cached, stale (why), missing, in flight (remote id, status),
 failed (last error) or blocked. Offline by default; --remote asks the provider
 for the current status of in-flight jobs.
+
+MANIFEST (or -m, --manifest PATH) defaults to the config's \`manifest:\`, else storyboard.yaml in the
+current folder.
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build status
 `;
 
 export type StatusState = 'fresh' | 'cached' | 'stale' | 'missing' | 'in-flight' | 'failed' | 'blocked';

@@ -17,10 +17,15 @@ const HELP = `Usage: sora-build validate [MANIFEST] [--config PATH] [--provider 
 Checks the manifest and sora.config.yaml and prints every problem at once.
 Exits 0 when there is no error (warnings are printed but allowed), 2 otherwise.
 
-  MANIFEST          default: the config's \`manifest:\`, else storyboard.yaml here
   --config PATH     use this config instead of the nearest sora.config.yaml above the manifest
   --provider NAME   check against this provider's models instead of the config's \`provider:\`
   -h, --help        show this help
+
+MANIFEST (or -m, --manifest PATH) defaults to the config's \`manifest:\`, else storyboard.yaml in the
+current folder.
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build validate storyboard.yaml
 `;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

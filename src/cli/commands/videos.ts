@@ -50,6 +50,9 @@ and refuses (exit 3) without --yes when stdin is not a terminal.
 Options:
   --config PATH      sora.config.yaml to use (default: found from the current folder)
   --provider NAME    provider from the config (default: the config's provider)
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build videos list
 `;
 
 const VARIANT_EXTENSION: Readonly<Record<ContentVariant, string>> = {

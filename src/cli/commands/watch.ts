@@ -47,6 +47,12 @@ Options:
   --max-cost USD     skip an iteration whose estimate is above USD (or unknown); never asks
   --reporter KIND    auto|pretty|plain|json|github (default auto)
   --config PATH, --provider NAME
+
+MANIFEST (or -m, --manifest PATH) defaults to the config's \`manifest:\`, else storyboard.yaml in the
+current folder.
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build watch --reporter plain
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {

@@ -36,6 +36,12 @@ old and new prompt, model, size, seconds, reference image digest, parent output.
 
 Options:
   --remote   ask the provider for the old prompt when it was not recorded locally
+
+MANIFEST (or -m, --manifest PATH) defaults to the config's \`manifest:\`, else storyboard.yaml in the
+current folder.
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build why harbor
 `;
 
 /** One changed key field. Values are display strings; `undefined` old text means "not recorded". */
