@@ -52,7 +52,7 @@ next="$(sed -n 's/^Next: \(.*[^ ]\) *#.*$/\1/p' <<<"$init_out")"
 echo "pack-smoke: $next"
 first="$(npx --no sora-build build --reporter plain 2>&1)" || fail "build exited $?: $first"
 echo "$first"
-grep -q 'sora-build: built 3 · ' <<<"$first" || fail "the first build did not build 3 shots"
+grep -q 'sora-build: built 3 · fresh 0 · cached 0 · failed 0 · blocked 0' <<<"$first" || fail "the first build did not build 3 shots"
 for f in out/harbor.mp4 out/lighthouse.mp4 out/lighthouse-night.mp4 storyboard.lock; do
   [[ -s $f ]] || fail "$f is missing"
 done
@@ -62,7 +62,7 @@ echo "pack-smoke: npx sora-build build (again: nothing to do)"
 again="$(npx --no sora-build build --reporter plain 2>&1)" || fail "rebuild exited $?: $again"
 echo "$again"
 grep -q 'nothing to generate' <<<"$again" || fail "the rebuild planned work"
-grep -q 'sora-build: built 0 · ' <<<"$again" || fail "the rebuild was not a no-op"
+grep -q 'sora-build: built 0 · fresh 3 · cached 0 · failed 0 · blocked 0' <<<"$again" || fail "the rebuild was not a no-op"
 [[ "$(sha256sum storyboard.lock)" == "$lock_before" ]] || fail "the rebuild changed the lockfile"
 
 echo "pack-smoke: ok"
