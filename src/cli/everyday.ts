@@ -347,7 +347,11 @@ export class EngineHost {
     const ctx = this.#ctx;
     this.#keys = new Map(input.computed.plan.shots.map((s) => [s.id, s.key]));
     // Besides the user's reporter, the live log that `sora-build review` follows from another process.
-    const live = LiveLogReporter.open({ cacheDir: this.#cacheDir, manifest: input.manifest.path, pid: process.pid });
+    const live = LiveLogReporter.open({
+      cacheDir: this.#cacheDir,
+      manifest: input.manifest.path,
+      pid: process.pid,
+    });
     const reporter = teeReporter(
       createReporter({
         kind: this.#kind,

@@ -17,6 +17,7 @@ const COMMANDS = [
   'status',
   'why',
   'reroll',
+  'review',
   'videos',
   'gc',
   'emulator',

@@ -7,7 +7,13 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { loadProjectOrReport, parseCommandArgs, shownPath } from '../everyday.ts';
+import {
+  MANIFEST_OPTION,
+  loadProjectOrReport,
+  parseCommandArgs,
+  shownPath,
+  splitManifest,
+} from '../everyday.ts';
 import { loadReview } from '../../review/review-model.ts';
 import { exportReview } from '../../review/export-review.ts';
 import { isLoopback, startReviewServer } from '../../review/review-server.ts';
@@ -25,6 +31,12 @@ Options:
   --port N           port (default: a free one)
   --open             open the page in the default browser
   --config PATH, --provider NAME
+
+MANIFEST (or -m, --manifest PATH) defaults to the config's \`manifest:\`, else storyboard.yaml in the
+current folder.
+
+Example (in a project made by \`sora-build init\`):
+  npx sora-build review --export review
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -33,6 +45,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     'review',
     args,
     {
+      ...MANIFEST_OPTION,
       export: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
@@ -48,14 +61,20 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`sora-build review: ${problem}\n\n${HELP}`);
     return ExitCode.Usage;
   };
-  if (positionals.length > 1) return usage(`expected at most one MANIFEST, got ${positionals.length}`);
+  const manifestArg = splitManifest(ctx, 'review', positionals, values.manifest, HELP, { operands: false });
+  if (typeof manifestArg === 'number') return manifestArg;
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       return usage(`expected --port to be a port number (0-65535), got ${values.port}`);
   }
-  const projectArgs = { manifest: positionals[0], config: values.config, provider: values.provider };
+  const projectArgs = {
+    command: 'review',
+    manifest: manifestArg.manifest,
+    config: values.config,
+    provider: values.provider,
+  };
   // Problems in the manifest are reported like every command does; later edits are shown on the page.
   const project = await loadProjectOrReport(ctx, projectArgs);
   if (typeof project === 'number') return project;
