@@ -63,7 +63,7 @@ beforeAll(async () => {
   await writeFile(path.join(p.dir, 'storyboard.yaml'), STORYBOARD);
   p.emulator.setFaults({ moderationWords: ['forbidden'] });
   const built = await p.run(['build', '--reporter', 'plain']);
-  expect(built.stdout).toContain('sora-build: built 4 · cached 0 · failed 1');
+  expect(built.stdout).toContain('sora-build: built 4 · fresh 0 · cached 0 · failed 1');
   p.emulator.setFaults({ moderationWords: [] });
   const again = await p.run(['reroll', 'harbor', '--yes', '--reporter', 'plain']);
   expect(again.code).toBe(0);
@@ -282,7 +282,7 @@ describe('sora-build review in a browser', () => {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const code = await new Promise<number | null>((r) => child.on('close', r));
-    expect(output).toContain('sora-build: built 4 · cached 2 · failed 0');
+    expect(output).toContain('sora-build: built 4 · fresh 2 · cached 0 · failed 0');
     expect(code).toBe(0);
     await until(
       page,
