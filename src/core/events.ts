@@ -47,7 +47,9 @@ export type QuotaWaitReason =
   /** `max_in_flight` jobs are queued or in progress; waits for one to finish (no known end). */
   | 'max-in-flight'
   /** The service answered 429; waits for its `retry-after-ms` / `retry-after`. */
-  | 'rate-limited';
+  | 'rate-limited'
+  /** Another sora-build process is making this very shot (it holds the key's claim): waits for its video. */
+  | 'another-process';
 
 /** Which provider call a `create-sent` or `retry` event is about. */
 export type ProviderOperation = 'create' | 'remix' | 'extend' | 'retrieve' | 'list' | 'download' | 'delete';

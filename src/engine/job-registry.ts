@@ -120,6 +120,16 @@ export class JobRegistry {
       claim = acquired.value;
       if (claim !== null) break;
       // Another live process is making this key: its result arrives in the action cache.
+      if (!waited) {
+        ctx.emit({
+          type: 'quota-wait',
+          time: ctx.clock.now(),
+          shot: spec.shot,
+          until: null,
+          reason: 'another-process',
+          retryAfterMs: null,
+        });
+      }
       waited = true;
       const sample = freshSample(ctx, spec.key, ignore);
       if (sample !== undefined) return { kind: 'done', sample, elsewhere: true };

@@ -73,6 +73,8 @@ export function plainLine(
           return `${tag(event.shot)} waiting for quota: max in flight${wait}`;
         case 'rate-limited':
           return `${tag(event.shot)} waiting for quota: rate limited (429)${wait}`;
+        case 'another-process':
+          return `${tag(event.shot)} waiting for another sora-build process making the same shot`;
         default:
           return unreachable(reason);
       }

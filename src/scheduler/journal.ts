@@ -395,23 +395,3 @@ export function reconcile(
     ? { outcome: 'not-found' }
     : { outcome: 'found', video: first, candidates: matches.length };
 }
-
-/**
- * PURE: reconciles several id-less intents against one listing, oldest intent first, each claiming its
- * video so two intents for the same prompt never resolve to the same job.
- */
-export function reconcileAll(
-  intents: readonly Intent[],
-  videos: readonly RemoteVideo[],
-  options: ReconcileOptions = {},
-): Map<string, ReconcileResult> {
-  const claimed = new Set(options.claimed ?? []);
-  const results = new Map<string, ReconcileResult>();
-  const ordered = [...intents].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
-  for (const intent of ordered) {
-    const result = reconcile(intent, videos, { ...options, claimed });
-    if (result.outcome === 'found') claimed.add(result.video.id);
-    results.set(intent.id, result);
-  }
-  return results;
-}

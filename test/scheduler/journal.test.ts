@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asSha256, asShotId, asShotKey, asVideoId } from '../../src/core/brand.ts';
 import { FakeClock } from '../../src/core/clock.ts';
 import type { RemoteVideo } from '../../src/provider/types.ts';
-import { Journal, promptSha256, reconcile, reconcileAll } from '../../src/scheduler/journal.ts';
+import { Journal, promptSha256, reconcile } from '../../src/scheduler/journal.ts';
 import type { Intent, IntentInput } from '../../src/scheduler/journal.ts';
 
 let dir: string;
@@ -179,18 +179,5 @@ describe('reconcile (pure)', () => {
     };
     expect(reconcile(remix, [video('v1', { remixedFrom: asVideoId('other') })]).outcome).toBe('not-found');
     expect(reconcile(remix, [video('v1', { remixedFrom: asVideoId('parent') })]).outcome).toBe('found');
-  });
-
-  it('reconcileAll gives two intents for the same prompt two different jobs, oldest first', () => {
-    const second: Intent = { ...intent, id: 'i2', at: 110_000 };
-    const results = reconcileAll([second, intent], [video('v2', { createdAt: 111_000 }), video('v1')], {
-      claimed: new Set(['v0']),
-    });
-    expect([...results].map(([id, r]) => [id, r.outcome === 'found' ? r.video.id : null])).toEqual([
-      ['i1', 'v1'],
-      ['i2', 'v2'],
-    ]);
-    const third: Intent = { ...intent, id: 'i3', at: 120_000 };
-    expect(reconcileAll([third], [video('v1')]).get('i3')).toEqual({ outcome: 'not-found' });
   });
 });
