@@ -80,6 +80,9 @@ export interface NewJob {
   /** The reference image (already the video's size: clients resize before upload, as `fit` says). */
   readonly reference?: Buffer;
   readonly parent?: VideoJob['parent'];
+  /** Emulator ms the job waits for a concurrency slot before its own queue time (Runway's THROTTLED). */
+  readonly throttledMs?: number;
+  readonly extra?: VideoJob['extra'];
 }
 
 export class EmulatorState {
@@ -179,6 +182,7 @@ export class EmulatorState {
    */
   newId(api: VideoJob['api']): string {
     if (api === 'videos') return `video_${this.idRandom.hex(32)}`;
+    if (api !== 'sora1') return uuidLike(this.idRandom);
     return `task_${ulidLike(() => this.idRandom.next())}`;
   }
 
@@ -186,7 +190,7 @@ export class EmulatorState {
     const [w, h] = input.size.split('x').map(Number) as [number, number];
     const totalMs = Math.round(this.renderSecondsPerSecond * input.newSeconds * 1000);
     // A tenth of the time in the queue, the rest rendering, like the service's short queued phase.
-    const queuedMs = Math.round(totalMs / 10);
+    const queuedMs = Math.round(totalMs / 10) + (input.throttledMs ?? 0);
     let failure: JobFailure | null = null;
     if (findWord(input.prompt, this.faults.moderationWords) !== undefined) {
       failure = {
@@ -225,6 +229,8 @@ export class EmulatorState {
       ...(input.inpaintItems !== undefined && { inpaintItems: input.inpaintItems }),
       ...(input.reference !== undefined && { referenceDigest: this.#keepImage(input.reference) }),
       ...(input.parent !== undefined && { parent: input.parent }),
+      ...(input.throttledMs !== undefined && { throttledMs: input.throttledMs }),
+      ...(input.extra !== undefined && { extra: input.extra }),
     };
     this.#adopt(job);
     this.#track(this.#archive?.save(job));
@@ -291,6 +297,14 @@ export class EmulatorState {
     return found === undefined || job === undefined ? undefined : { job, index: found.index };
   }
 
+  /** Marks a job cancelled (kept, and archived, with the time), and returns the new record. */
+  cancel(job: VideoJob): VideoJob {
+    const cancelled: VideoJob = { ...job, cancelledAt: this.clock.now() };
+    this.jobs.add(cancelled);
+    this.#track(this.#archive?.save(cancelled));
+    return cancelled;
+  }
+
   forget(id: string): void {
     const job = this.jobs.get(id);
     this.jobs.delete(id);
@@ -325,6 +339,12 @@ export class EmulatorState {
     if (view.status === 'completed' || view.status === 'failed') return null;
     return Math.min(10_000, Math.max(500, Math.round(view.remainingMs / 5)));
   }
+}
+
+/** A version-4 style UUID from the id stream (Vertex operations, Runway tasks and fal requests use UUIDs). */
+function uuidLike(random: Prng): string {
+  const h = random.hex(32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16]!, 16) % 4]}${h.slice(17, 20)}-${h.slice(20)}`;
 }
 
 const BASE32 = '0123456789abcdefghjkmnpqrstvwxyz';

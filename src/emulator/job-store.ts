@@ -28,7 +28,7 @@ export interface JobFailure {
 export interface VideoJob {
   readonly id: string;
   /** Which API made it: each API sees only its own jobs. */
-  readonly api: 'videos' | 'sora1';
+  readonly api: 'videos' | 'sora1' | 'vertex' | 'runway' | 'fal';
   /** Sora 1 only: how many generations the job makes (the Videos API always makes one). */
   readonly variants: number;
   /** Creation order, for listing. */
@@ -55,6 +55,12 @@ export interface VideoJob {
   /** The sha256 of the reference image it was created with: the placeholder opens on it. */
   readonly referenceDigest?: string;
   /** A remix's or extension's parent, shown on the placeholder so a reviewer sees where it comes from. */
+  /** Vertex, Runway, fal: emulator ms when the client cancelled it (it then never completes). */
+  readonly cancelledAt?: number;
+  /** Runway: how long the task waited for a concurrency slot (THROTTLED) before its queue time. */
+  readonly throttledMs?: number;
+  /** Fields of the create request an API echoes back or renders from (model-specific). */
+  readonly extra?: Readonly<Record<string, unknown>>;
   readonly parent?: {
     readonly kind: 'remix' | 'extension';
     readonly id: string;

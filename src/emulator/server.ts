@@ -26,6 +26,9 @@ import { routeVideos } from './openai-routes.ts';
 import type { BodyProblem, ParsedBody } from './request-body.ts';
 import { parseBody, readBody } from './request-body.ts';
 import { routeSora1 } from './sora1-routes.ts';
+import type { PartnerApi, PartnerRequest } from './partner-api.ts';
+import { json, partnerApiOf, partnerServerError } from './partner-api.ts';
+import { routeVertex } from './vertex-routes.ts';
 
 export type { EmulatorFaults } from './emulator-faults.ts';
 
@@ -299,12 +302,62 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     sendJson(res, 404, errorBody(invalidUrl(req.method ?? 'GET', path)));
   };
 
+  /** Veo on Vertex, Runway and fal: the same faults, each API's own credentials and error shapes. */
+  const handlePartner = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    entry: MutableEntry,
+    api: PartnerApi,
+    path: string,
+  ): Promise<void> => {
+    const faults = state.faults;
+    if (faults.latencyMs > 0) await clock.sleep(faults.latencyMs);
+    if (state.faultRandom.chance(faults.dropConnectionRate)) {
+      entry.fault = 'dropped-connection';
+      req.socket.destroy();
+      return;
+    }
+    if (state.faultRandom.chance(faults.serverErrorRate)) {
+      entry.fault = 'server-error';
+      return sendResult(res, partnerServerError(api), entry);
+    }
+    const raw = await readBody(req, MAX_BODY_BYTES);
+    if (!raw.ok) return sendResult(res, json(413, { error: 'The request body is too large.' }), entry);
+    const request: PartnerRequest = {
+      method: req.method ?? 'GET',
+      path,
+      query: url.searchParams,
+      headers: req.headers,
+      origin: `http://${req.headers.host ?? 'localhost'}`,
+      raw: raw.value,
+      accepts: (k) =>
+        k !== undefined &&
+        k !== '' &&
+        (apiKeys === undefined || apiKeys.includes(k) || bearerTokens.includes(k)),
+    };
+    let result: RouteResult;
+    switch (api) {
+      case 'vertex':
+        result = await routeVertex(state, request);
+        break;
+      case 'runway':
+      case 'fal':
+        result = partnerServerError(api);
+        break;
+    }
+    await state.flush();
+    await sendResult(res, result, entry);
+  };
+
   const handleApi = async (
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
     entry: MutableEntry,
   ): Promise<void> => {
+    const partner = partnerApiOf(url.pathname, req.headers);
+    if (partner !== undefined) return handlePartner(req, res, url, entry, partner.api, partner.path);
     const azure = url.pathname.startsWith('/openai/');
     if (azure) res.setHeader('apim-request-id', randomUUID());
     const faults = state.faults;
