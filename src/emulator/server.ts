@@ -29,6 +29,7 @@ import { routeSora1 } from './sora1-routes.ts';
 import type { PartnerApi, PartnerRequest } from './partner-api.ts';
 import { json, partnerApiOf, partnerServerError } from './partner-api.ts';
 import { routeVertex } from './vertex-routes.ts';
+import { routeRunway } from './runway-routes.ts';
 
 export type { EmulatorFaults } from './emulator-faults.ts';
 
@@ -342,6 +343,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         result = await routeVertex(state, request);
         break;
       case 'runway':
+        result = await routeRunway(state, request);
+        break;
       case 'fal':
         result = partnerServerError(api);
         break;
