@@ -193,7 +193,7 @@ function create(state: EmulatorState, req: PartnerRequest, kind: 'text' | 'image
     api: 'runway',
     model: name as string,
     prompt: text,
-    size: (body.ratio as string).replace(':', 'x'),
+    size: body.ratio.replace(':', 'x'),
     seconds: duration,
     newSeconds: duration,
     segments: [{ prompt: text, seconds: duration }],
