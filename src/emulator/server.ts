@@ -30,6 +30,7 @@ import type { PartnerApi, PartnerRequest } from './partner-api.ts';
 import { json, partnerApiOf, partnerServerError } from './partner-api.ts';
 import { routeVertex } from './vertex-routes.ts';
 import { routeRunway } from './runway-routes.ts';
+import { routeFal } from './fal-routes.ts';
 
 export type { EmulatorFaults } from './emulator-faults.ts';
 
@@ -346,7 +347,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         result = await routeRunway(state, request);
         break;
       case 'fal':
-        result = partnerServerError(api);
+        result = await routeFal(state, request);
         break;
     }
     await state.flush();
