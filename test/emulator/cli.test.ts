@@ -41,6 +41,7 @@ describe('sora-build emulator', () => {
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(c.out())![1]!;
     expect(c.out()).toContain(`OpenAI base URL: ${url}/v1\n`);
     expect(c.out()).toContain(`Azure base URL:  ${url}/openai/v1\n`);
+    expect(c.out()).toContain(`fal queue:       ${url}/fal/queue (for https://queue.fal.run)`);
     expect(c.out()).toContain('Clock:           1000x real time\n');
     const denied = await fetch(`${url}/v1/videos`, { headers: { authorization: 'Bearer other' } });
     expect(denied.status).toBe(401);

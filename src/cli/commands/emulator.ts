@@ -128,6 +128,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     `sora-build emulator listening on ${handle.url}\n` +
       `  OpenAI base URL: ${handle.url}/v1\n` +
       `  Azure base URL:  ${handle.url}/openai/v1\n` +
+      `  Vertex (Veo):    ${handle.url} (@google/genai httpOptions.baseUrl)\n` +
+      `  Runway:          ${handle.url} (@runwayml/sdk baseURL)\n` +
+      `  fal queue:       ${handle.url}/fal/queue (for https://queue.fal.run), proxy ${handle.url}/fal/proxy\n` +
       `  Control:         ${handle.url}/__emulator/faults, ${handle.url}/__emulator/log\n` +
       (speed !== undefined ? `  Clock:           ${speed}x real time\n` : '') +
       `Videos are placeholders. Press Ctrl-C to stop.\n`,
