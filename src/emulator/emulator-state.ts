@@ -311,8 +311,11 @@ export class EmulatorState {
     this.#renders.delete(id);
     // Its reference image stays in memory only while a job still uses it (the archive keeps its copy).
     const digest = job?.referenceDigest;
-    // (Only Videos API jobs have reference images.)
-    if (digest !== undefined && !this.jobs.all('videos', 'asc').some((j) => j.referenceDigest === digest))
+    const apis = ['videos', 'vertex', 'runway', 'fal'] as const;
+    if (
+      digest !== undefined &&
+      !apis.some((api) => this.jobs.all(api, 'asc').some((j) => j.referenceDigest === digest))
+    )
       this.#images.delete(digest);
     this.#track(this.#archive?.remove(id));
     if (job?.api === 'sora1') {
