@@ -23,8 +23,8 @@ import { computePlan } from '../plan/compute-plan.ts';
 import { describeReason } from '../plan/plan-types.ts';
 import type { PlannedShot } from '../plan/plan-types.ts';
 import { Journal } from '../scheduler/journal.ts';
-import { statusRows } from '../cli/commands/status.ts';
-import type { StatusState } from '../cli/commands/status.ts';
+import { statusRows } from '../plan/shot-status.ts';
+import type { StatusState } from '../plan/shot-status.ts';
 
 /** One take of a shot: a sample of its current key. */
 export interface ReviewTake {
