@@ -422,7 +422,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const entry: MutableEntry = {
       method: req.method ?? 'GET',
       path: url.pathname,
-      query: url.search.replace(/^\?/, ''),
+      // A Google API key may ride in `?key=`: it never reaches the log.
+      query: url.search.replace(/^\?/, '').replace(/(^|&)key=[^&]*/g, '$1key=REDACTED'),
       status: 0,
       time: clock.now(),
     };
