@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { makeFolder } from '../core/make-folder.ts';
 
 export interface AtomicWriteOptions {
   /**
@@ -44,7 +45,7 @@ export async function atomicWrite(
     throw new TypeError(`Expected \`mode\` to be an integer between 0 and 0o777, got ${String(mode)}`);
   }
   const dir = dirname(path);
-  if (options.mkdir ?? true) await mkdir(dir, { recursive: true });
+  if (options.mkdir ?? true) await makeFolder(dir);
   const temp = tempPathFor(path);
   let renamed = false;
   try {

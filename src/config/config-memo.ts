@@ -11,9 +11,10 @@
  * or unexpected is a miss, never an error: the file can be deleted at any time.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Location, SourceFile } from '../core/diagnostic.ts';
+import { makeFolder } from '../core/make-folder.ts';
 import { codeStamp } from '../manifest/analysis-cache.ts';
 import { DEFAULT_CACHE_DIR } from './config-schema.ts';
 import type { ConfigLoad } from './load-config.ts';
@@ -21,7 +22,7 @@ import { BUILTIN_LOCATION } from './load-config.ts';
 import type { ProviderConfig, ProviderType } from './types.ts';
 
 /** Bumped whenever the reading or this format changes meaning. */
-const FORMAT = 1;
+const FORMAT = 2;
 const FILE_NAME = 'config-memo.json';
 
 export interface ConfigMemoParts {
@@ -53,6 +54,9 @@ interface Entry {
   readonly chosen: string;
   readonly outDir: string;
   readonly cacheDir: string;
+  /** Where `out_dir:` and `cache_dir:` are written, or null for a default. */
+  readonly outDirAt: Span | null;
+  readonly cacheDirAt: Span | null;
   readonly manifest: string;
   /** The config's own `manifest:` entry (absolute), or null. */
   readonly manifestEntry: string | null;
@@ -89,13 +93,11 @@ export async function lookupConfigMemo(
   if (entry.format !== FORMAT || entry.key !== keyOf(parts) || !Array.isArray(entry.providers))
     return undefined;
   const file: SourceFile = { path: parts.configFile, contents: parts.contents };
+  const at = (span: Span): Location => ({ file, range: { offset: span[0], length: span[1] } });
   const providers = new Map<string, ProviderConfig>();
   const stored: readonly StoredProvider[] = Array.isArray(entry.providers) ? entry.providers : [];
   for (const p of stored) {
-    const location: Location =
-      p.location === null
-        ? BUILTIN_LOCATION
-        : { file, range: { offset: p.location[0], length: p.location[1] } };
+    const location: Location = p.location === null ? BUILTIN_LOCATION : at(p.location);
     providers.set(p.name, {
       name: p.name,
       type: p.type,
@@ -118,6 +120,10 @@ export async function lookupConfigMemo(
       providers,
       outDir: entry.outDir,
       cacheDir: entry.cacheDir,
+      folderLocations: {
+        ...(entry.outDirAt === null ? {} : { outDir: at(entry.outDirAt) }),
+        ...(entry.cacheDirAt === null ? {} : { cacheDir: at(entry.cacheDirAt) }),
+      },
       manifest: entry.manifest,
     },
     root,
@@ -162,6 +168,8 @@ export async function storeConfigMemo(parts: ConfigMemoParts, load: ConfigLoad):
       location,
     });
   }
+  const spanOf = (l: Location | undefined): Span | null =>
+    l === undefined ? null : [l.range.offset, l.range.length];
   const entry: Entry = {
     format: FORMAT,
     key: keyOf(parts),
@@ -169,12 +177,14 @@ export async function storeConfigMemo(parts: ConfigMemoParts, load: ConfigLoad):
     chosen: config.provider.name,
     outDir: config.outDir,
     cacheDir: config.cacheDir,
+    outDirAt: spanOf(config.folderLocations?.outDir),
+    cacheDirAt: spanOf(config.folderLocations?.cacheDir),
     manifest: config.manifest,
     manifestEntry: load.manifest ?? null,
   };
   try {
     const file = memoPath(load.root);
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeFolder(path.dirname(file));
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     await writeFile(tmp, JSON.stringify(entry));
     await rename(tmp, file);

@@ -156,6 +156,12 @@ export async function parseConfig(input: {
   }
 
   const dir = (name: string, fallback: string): string => path.resolve(root, str(name)?.value ?? fallback);
+  const written = (name: string): Location | undefined => {
+    const node = str(name)?.node;
+    return node === undefined ? undefined : loc(node);
+  };
+  const outDirAt = written('out_dir');
+  const cacheDirAt = written('cache_dir');
   const manifestEntry = str('manifest');
   const hasError = diagnostics.some((d) => d.severity === 'error');
   return {
@@ -169,6 +175,10 @@ export async function parseConfig(input: {
             providers,
             outDir: dir('out_dir', DEFAULT_OUT_DIR),
             cacheDir: dir('cache_dir', DEFAULT_CACHE_DIR),
+            folderLocations: {
+              ...(outDirAt === undefined ? {} : { outDir: outDirAt }),
+              ...(cacheDirAt === undefined ? {} : { cacheDir: cacheDirAt }),
+            },
             manifest:
               manifestEntry === undefined
                 ? path.resolve(options.cwd, DEFAULT_MANIFEST)

@@ -42,6 +42,8 @@ export interface ProjectConfig {
   readonly outDir: string;
   /** Absolute. @default `<root>/.sora-build` */
   readonly cacheDir: string;
+  /** Where `out_dir:` and `cache_dir:` are written in the config, for problems found on the disk. */
+  readonly folderLocations?: { readonly outDir?: Location; readonly cacheDir?: Location };
   /** Default manifest, absolute: from `manifest:` (relative to the config), else `storyboard.yaml` in the current folder (design.md section 8). */
   readonly manifest: string;
 }

@@ -14,13 +14,15 @@
  * or unexpected is a miss, never an error: the cache can be deleted at any time.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ShotId } from '../core/brand.ts';
 import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.ts';
+import { makeFolder } from '../core/make-folder.ts';
+import { envValue } from './env-value.ts';
 import type { ReferenceImage, ShotConfig, ShotField } from './types.ts';
 
 /** Bumped whenever the analysis or this format changes meaning. */
@@ -97,7 +99,7 @@ export class AnalysisCache {
     }
     if (entry.format !== FORMAT || entry.key !== key) return undefined;
     for (const [name, digest] of Object.entries(entry.env)) {
-      if (digest !== hashValue(env[name])) return undefined;
+      if (digest !== hashValue(envValue(env, name))) return undefined;
     }
     const checked = await Promise.all(entry.images.map((image) => checkImage(image, entry.writtenAt)));
     if (checked.some((c) => c.verdict === 'changed')) return undefined;
@@ -185,7 +187,7 @@ export class AnalysisCache {
       format: FORMAT,
       key,
       writtenAt: this.#now(),
-      env: Object.fromEntries(analysis.envVarsUsed.map((name) => [name, hashValue(env[name])])),
+      env: Object.fromEntries(analysis.envVarsUsed.map((name) => [name, hashValue(envValue(env, name))])),
       images: [...images.values()],
       envVarsUsed: analysis.envVarsUsed,
       warnings: analysis.warnings.map((w) => ({ message: w.message, span: span(w.location) })),
@@ -193,7 +195,7 @@ export class AnalysisCache {
     };
     try {
       const file = this.#fileFor(parts.manifestPath, key);
-      await mkdir(this.#dir, { recursive: true });
+      await makeFolder(this.#dir);
       const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
       await writeFile(tmp, JSON.stringify(entry));
       await rename(tmp, file);

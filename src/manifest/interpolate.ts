@@ -8,6 +8,7 @@
  * problem is put at the start of the prompt instead of a wrong column.
  */
 import { didYouMean } from './did-you-mean.ts';
+import { envValue } from './env-value.ts';
 import { ENV_NAME_PATTERN, VAR_NAME_PATTERN } from './manifest-schema.ts';
 
 type Token =
@@ -125,7 +126,8 @@ export function interpolate(input: InterpolationInput): Interpolation {
             return;
           }
           envUsed.push(name);
-          const value = input.env[name];
+          // Own properties only: `${env:toString}` must not find Object.prototype's function.
+          const value = envValue(input.env, name);
           if (value === undefined) {
             problem(
               `Expected the environment variable ${name} to be set (for \`${written}\`), but it is not set`,

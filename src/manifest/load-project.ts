@@ -9,7 +9,8 @@ import type { ValidateFunction } from 'ajv';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.ts';
 import { compareDiagnostics } from '../core/diagnostic.ts';
 import { CONFIG_FILE_NAME, DEFAULT_MANIFEST } from '../config/config-schema.ts';
-import { commandLineLocation, loadConfig } from '../config/load-config.ts';
+import { checkProjectFolders } from '../config/check-folders.ts';
+import { BUILTIN_LOCATION, commandLineLocation, loadConfig } from '../config/load-config.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import {
   manifestJsonSchema,
@@ -112,8 +113,22 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
     });
   }
 
+  const folderProblems =
+    configLoad.config === undefined
+      ? []
+      : await checkProjectFolders({
+          config: configLoad.config,
+          fallback: {
+            file: { path: configLoad.config.path ?? BUILTIN_LOCATION.file.path, contents: '' },
+            range: { offset: 0, length: 0 },
+          },
+          manifestPath,
+        });
+  diagnostics.push(...folderProblems);
+
   let manifest: Manifest | undefined;
-  const cacheDir = configLoad.config?.cacheDir;
+  // A cache folder that is not a usable folder is not used at all (the problem is reported above).
+  const cacheDir = folderProblems.length > 0 ? undefined : configLoad.config?.cacheDir;
   const analysisCache = cacheDir === undefined ? undefined : new AnalysisCache(cacheDir);
   const cacheKey =
     contents === undefined || configLoad.providerType === undefined
