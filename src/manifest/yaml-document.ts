@@ -8,6 +8,7 @@ import type { Document, Node, Pair, ParsedNode, YAMLMap } from 'yaml';
 import type { Diagnostic, Location, Range, SourceFile } from '../core/diagnostic.ts';
 import { parseYamlFast } from './fast-yaml.ts';
 import { lineColumnOf } from './line-index.ts';
+import { findDeepNesting, MAX_YAML_DEPTH } from './nesting-depth.ts';
 
 export type YamlDocument = Document.Parsed;
 
@@ -40,6 +41,16 @@ export function rangeOfNode(node: Node | null | undefined): Range | undefined {
  * storyboards in a tenth of the time. It declines anything unusual, and then the `yaml` package parses.
  */
 export function parseYaml(file: SourceFile, options: { readonly fast?: boolean } = {}): ParsedYaml {
+  // Before any parser recurses into it: past the limit, the parsers run out of stack.
+  const deep = findDeepNesting(file.contents);
+  if (deep !== undefined) {
+    const diagnostic: Diagnostic = {
+      severity: 'error',
+      message: `Expected YAML nested at most ${MAX_YAML_DEPTH} levels deep, but it goes deeper here`,
+      location: locationOf(file, { offset: deep.offset, length: 1 }),
+    };
+    return { doc: undefined, value: undefined, diagnostics: [diagnostic], fast: false };
+  }
   if (options.fast !== false) {
     const quick = parseYamlFast(file.contents);
     if (quick !== undefined) return { doc: quick.doc, value: quick.value, diagnostics: [], fast: true };
