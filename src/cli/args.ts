@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { CliContext } from './context.ts';
 import type { Diagnostic } from '../core/diagnostic.ts';
-import { formatDiagnostic } from '../manifest/format-diagnostic.ts';
+import { formatDiagnostics } from '../manifest/format-diagnostic.ts';
 import { ExitCode } from './exit-codes.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -100,11 +100,13 @@ const COMMAND_LINE = '<command line>';
  */
 export function writeDiagnostics(ctx: CliContext, name: string, diagnostics: readonly Diagnostic[]): void {
   const color = ctx.stderr.isTTY === true && ctx.env['NO_COLOR'] === undefined;
+  // Problems in files go through formatDiagnostics, which bounds the output (clipped lines, alike problems
+  // merged, at most 200); they sort before the command line's, whose path starts with `<`.
+  const inFiles = diagnostics.filter((d) => d.location.file.path !== COMMAND_LINE);
+  ctx.stderr.write(ctx.redact(formatDiagnostics(inFiles, { color, cwd: ctx.cwd })));
   for (const d of diagnostics) {
-    const text =
-      d.location.file.path === COMMAND_LINE
-        ? `sora-build ${name}: ${d.severity === 'error' ? '' : `${d.severity}: `}${d.message}\n`
-        : formatDiagnostic(d, { color, cwd: ctx.cwd });
+    if (d.location.file.path !== COMMAND_LINE) continue;
+    const text = `sora-build ${name}: ${d.severity === 'error' ? '' : `${d.severity}: `}${d.message}\n`;
     ctx.stderr.write(ctx.redact(text));
   }
 }
