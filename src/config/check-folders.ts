@@ -4,7 +4,7 @@
  * outside the kernel's own trees, and not the manifest. Otherwise `validate` would pass a project that
  * `plan` then crashes on (a file where a folder should be), or that spins on `/proc`.
  */
-import type { Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic, Location } from '../core/diagnostic.ts';
@@ -22,7 +22,7 @@ export interface FolderCheckInput {
 }
 
 /** What a non-folder is, in words ("a file", "a FIFO"). */
-export function describeFileType(s: Stats): string {
+export function describeFileType(s: Stats | BigIntStats): string {
   if (s.isFile()) return 'a file';
   if (s.isDirectory()) return 'a folder';
   if (s.isFIFO()) return 'a FIFO (named pipe)';

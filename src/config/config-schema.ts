@@ -53,15 +53,18 @@ export const CONFIG_FILE_NAME = 'sora.config.yaml';
 
 type JsonSchema = Readonly<Record<string, unknown>>;
 
+// Whole numbers beyond 2^53 - 1 are not exact in JavaScript (1e21 + 1 === 1e21): refused, not rounded.
 const quotaSchema: Readonly<Record<QuotaField, JsonSchema>> = {
   creates_per_minute: {
     type: 'integer',
     minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
     description: 'Create, remix and extend requests in any sliding 60 s window. Default 2.',
   },
   max_in_flight: {
     type: 'integer',
     minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
     description: 'Jobs queued or in progress at once. Default 4.',
   },
 };

@@ -23,7 +23,7 @@ import type { DefaultsField } from './manifest-schema.ts';
 import { checkOutputPath, outputCollisions } from './output-paths.ts';
 import type { OutputClaim } from './output-paths.ts';
 import type { ReferenceImageChecker } from './reference-images.ts';
-import { mimeName } from './reference-images.ts';
+import { mimeName, referencePathProblem } from './reference-images.ts';
 import { resolveInheritance } from './resolve-inheritance.ts';
 import type { ParentLink } from './resolve-inheritance.ts';
 import { isBadPointer, pointerOf } from './schema-diagnostics.ts';
@@ -425,7 +425,10 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     // Reference image (a remix or extension setting one was reported above).
     const ref = shot.fields.get('input_reference');
     const fitOwn = shot.fields.get('fit');
-    if (ref !== undefined && link === undefined) {
+    const refProblem = ref === undefined ? undefined : referencePathProblem(String(ref.value));
+    if (ref !== undefined && refProblem !== undefined && link === undefined) {
+      error(refProblem, ref.location);
+    } else if (ref !== undefined && link === undefined) {
       const written = String(ref.value);
       const fit = (fitOwn?.value ?? defaults.get('fit')?.value ?? BUILTIN_DEFAULTS.fit) as Fit;
       const fitKnown = !shot.badFields.has('fit') && !bad.has('/defaults/fit');

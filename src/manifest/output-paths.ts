@@ -11,6 +11,13 @@ export type OutputCheck =
 /** Normalises one output path (POSIX separators) or says what is wrong with it. */
 export function checkOutputPath(written: string): OutputCheck {
   const shown = JSON.stringify(written);
+  // A NUL ends the name for the kernel (Node refuses it), other control characters make names nobody can type.
+  if (/[\u0000-\u001f\u007f]/.test(written)) {
+    return {
+      ok: false,
+      message: `Expected \`output\` to be a file name without control characters, but found ${shown}`,
+    };
+  }
   if (path.posix.isAbsolute(written) || /^[A-Za-z]:/.test(written) || written.startsWith('\\')) {
     return {
       ok: false,

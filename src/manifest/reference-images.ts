@@ -9,6 +9,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sha256 } from '../core/brand.ts';
 import { asSha256 } from '../core/brand.ts';
+import { describeFileType } from '../config/check-folders.ts';
 import { readImageHeader } from './image-header.ts';
 import type { ImageStatCache } from './image-stat-cache.ts';
 import type { ImageMime } from './types.ts';
@@ -53,6 +54,18 @@ export interface ReferenceImageCheckerOptions {
    * again (the no-op rebuild). The caller saves it. @default none (every image is read and hashed)
    */
   readonly statCache?: ImageStatCache;
+}
+
+/** What is wrong with the written `input_reference` itself, before any file is looked at, or undefined. */
+export function referencePathProblem(written: string): string | undefined {
+  if (/[\u0000-\u001f\u007f]/.test(written)) {
+    return `Expected \`input_reference\` to be a path without control characters, but found ${JSON.stringify(written)}`;
+  }
+  // The path module drops a trailing slash: `refs/mug.png/` must not quietly mean `refs/mug.png`.
+  if (written.endsWith('/') || written.endsWith('\\')) {
+    return `Expected \`input_reference\` to name a file, but ${JSON.stringify(written)} ends in a slash, which names a folder`;
+  }
+  return undefined;
 }
 
 export class ReferenceImageChecker {
@@ -114,9 +127,10 @@ export class ReferenceImageChecker {
     try {
       st = await stat(abs, { bigint: true });
       if (!st.isFile()) {
+        const what = describeFileType(st);
         return {
           ok: false,
-          problem: (w) => `Expected a reference image file at ${JSON.stringify(w)}, but it is a folder`,
+          problem: (w) => `Expected a reference image file at ${JSON.stringify(w)}, but it is ${what}`,
         };
       }
       size = Number(st.size);

@@ -212,6 +212,13 @@ function diagnose(
           : `greater than ${limit}`;
       return { message: `Expected ${name} to be ${what}, but found ${found}`, range: valueRange };
     }
+    case 'maximum': {
+      markBad(e.instancePath);
+      const limit = Number(params['limit']);
+      const integer = (e.parentSchema as { type?: unknown } | undefined)?.type === 'integer';
+      const what = integer ? `a whole number at most ${limit}` : `at most ${limit}`;
+      return { message: `Expected ${name} to be ${what}, but found ${found}`, range: valueRange };
+    }
     case 'minLength':
       markBad(e.instancePath);
       return { message: `Expected ${name} to be non-empty text, but found ${found}`, range: valueRange };
