@@ -6,7 +6,7 @@
  */
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic, Range, SourceFile } from '../core/diagnostic.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean as closest } from './did-you-mean.ts';
 import type { YamlDocument } from './yaml-document.ts';
 import { nodeAtPointer, pointerSegments, rangeOfNode } from './yaml-document.ts';
 
@@ -82,6 +82,20 @@ export function describePointer(pointer: string, options: SchemaDiagnosticOption
     return `\`${parent}.${last}\``;
   }
   return `\`${last}\``;
+}
+
+/**
+ * Suggestions by (word, candidates): ten thousand shots with one unknown field ask the same question ten
+ * thousand times (twice each), and an answer costs a string distance per candidate.
+ */
+const suggestions = new Map<string, string | undefined>();
+function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  const key = `${word}\0${candidates.join('\0')}`;
+  if (suggestions.has(key)) return suggestions.get(key);
+  const found = closest(word, candidates);
+  if (suggestions.size > 10_000) suggestions.clear();
+  suggestions.set(key, found);
+  return found;
 }
 
 export function schemaDiagnostics(

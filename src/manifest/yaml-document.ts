@@ -182,11 +182,26 @@ export function resolveNode(doc: YamlDocument, node: unknown): ParsedNode | unde
   return (node ?? undefined) as ParsedNode | undefined;
 }
 
+/**
+ * Each mapping's pairs by key, made on first lookup: a diagnostic per shot looks its shot up in `shots:`,
+ * and a scan of the mapping per lookup made 10,000 bad shots cost 10^8 key comparisons. Parsed documents
+ * are not changed afterwards; a changed item count rebuilds the index all the same.
+ */
+const pairIndex = new WeakMap<YAMLMap, { readonly size: number; readonly pairs: Map<string, Pair> }>();
+
 /** The pair for `key` in `map` (the last one, as `toJS` resolves duplicates). */
 export function pairOf(map: YAMLMap, key: string): Pair | undefined {
-  let found: Pair | undefined;
-  for (const pair of map.items) if (keyString(pair) === key) found = pair;
-  return found;
+  let index = pairIndex.get(map);
+  if (index?.size !== map.items.length) {
+    const pairs = new Map<string, Pair>();
+    for (const pair of map.items) {
+      const k = keyString(pair);
+      if (k !== undefined) pairs.set(k, pair);
+    }
+    index = { size: map.items.length, pairs };
+    pairIndex.set(map, index);
+  }
+  return index.pairs.get(key);
 }
 
 export interface PointerTarget {
