@@ -3,13 +3,13 @@
  * and the manifest, with every problem of both files collected and sorted, so `validate`, `plan`, `build`
  * and `watch` report the same things in the same order.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.ts';
 import { compareDiagnostics } from '../core/diagnostic.ts';
 import { CONFIG_FILE_NAME, DEFAULT_MANIFEST } from '../config/config-schema.ts';
-import { checkProjectFolders } from '../config/check-folders.ts';
+import { checkProjectFolders, describeFileType } from '../config/check-folders.ts';
 import { BUILTIN_LOCATION, commandLineLocation, loadConfig } from '../config/load-config.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import {
@@ -23,6 +23,9 @@ import { AnalysisCache } from './analysis-cache.ts';
 import { ImageStatCache } from './image-stat-cache.ts';
 import { ReferenceImageChecker } from './reference-images.ts';
 import type { Manifest } from './types.ts';
+
+/** 64 MiB: a 30,000-shot storyboard is under 2 MB; a bigger file is the wrong file. */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 export interface LoadProjectOptions {
   /** Relative paths are resolved against it; without a manifest path, the config is looked for from here. */
@@ -92,16 +95,25 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
 
   let contents: string | undefined;
   try {
+    // A FIFO would block the read forever and /dev/zero never end it: only a file of sane size is read.
+    const st = await stat(manifestPath);
+    if (!st.isFile())
+      throw Object.assign(new Error('not a file'), { code: 'ENOTFILE', what: describeFileType(st) });
+    if (st.size > MAX_MANIFEST_BYTES)
+      throw Object.assign(new Error('too large'), { code: 'EFBIG', size: st.size });
     contents = await readFile(manifestPath, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const error = e as NodeJS.ErrnoException & { what?: string; size?: number };
+    const code = error.code;
     const shown = options.manifestPath ?? path.relative(options.cwd, manifestPath);
     const why =
-      code === 'ENOENT'
+      code === 'ENOENT' || code === 'ENOTDIR'
         ? 'there is no such file'
-        : code === 'EISDIR'
-          ? 'it is a folder'
-          : `it cannot be read (${code})`;
+        : code === 'ENOTFILE'
+          ? `it is ${error.what}`
+          : code === 'EFBIG'
+            ? `it is ${error.size} bytes, more than the ${MAX_MANIFEST_BYTES} a storyboard may have`
+            : `it cannot be read (${code})`;
     const hint =
       options.manifestPath === undefined && configLoad.manifest === undefined
         ? ` (the default; name one, or set \`manifest:\` in ${CONFIG_FILE_NAME})`
