@@ -434,7 +434,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
       const fitKnown = !shot.badFields.has('fit') && !bad.has('/defaults/fit');
       const checkSize = fitKnown && r.trusted && r.size !== undefined;
       pendingImages.push(
-        options.images.check(path.resolve(manifestDir, written)).then((img) => {
+        options.images.check(path.resolve(manifestDir, written)).then(async (img) => {
           if (!img.ok) {
             error(img.problem(written), ref.location);
             return;
@@ -445,6 +445,16 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
               `Expected the reference image ${JSON.stringify(written)} to be ${r.size.value} like the shot, but it is ${size} (${mimeName(img.mime)}); set \`fit: cover\` or \`fit: contain\` to resize it`,
               ref.location,
             );
+          }
+          // What plan's resize would refuse is refused here, so `validate` never passes what `plan` fails.
+          if (fit !== 'none' && checkSize && r.size.value !== size) {
+            const [width, height] = r.size.value.split('x').map(Number) as [number, number];
+            const refused = await options.images.resizable(path.resolve(manifestDir, written), img, {
+              width,
+              height,
+              fit,
+            });
+            if (refused !== undefined) error(refused.problem(written), ref.location);
           }
           images.set(shot.id, {
             path: path.resolve(manifestDir, written),

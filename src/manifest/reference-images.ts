@@ -68,11 +68,21 @@ export function referencePathProblem(written: string): string | undefined {
   return undefined;
 }
 
+/**
+ * sharp's (libvips') default `limitInputPixels`, which plan's resize keeps: an image with more pixels is
+ * refused there, so `validate` refuses it from the header, before anything is decoded.
+ */
+export const MAX_RESIZE_PIXELS = 0x3fff * 0x3fff;
+
 export class ReferenceImageChecker {
   readonly #root: string;
   readonly #rootDescription: string;
   readonly #statCache: ImageStatCache | undefined;
   readonly #cache = new Map<string, Promise<ImageCheck>>();
+  readonly #resizable = new Map<
+    string,
+    Promise<{ readonly problem: (written: string) => string } | undefined>
+  >();
   #realRoot: Promise<string> | undefined;
   #active = 0;
   #filesRead = 0;
@@ -97,6 +107,57 @@ export class ReferenceImageChecker {
       this.#cache.set(abs, result);
     }
     return result;
+  }
+
+  /**
+   * What plan's resize (src/plan/prepare-reference.ts, with `fit`) would refuse in the image at `abs`,
+   * already checked by `check`: more pixels than MAX_RESIZE_PIXELS by its header, or bytes that do not
+   * decode (a header with no image data). Decodes the image once per path, size and fit, and only for
+   * shots whose image must be resized. `problem` completes "Expected ..." for the field naming the file.
+   */
+  resizable(
+    abs: string,
+    image: { readonly width: number; readonly height: number },
+    target: { readonly width: number; readonly height: number; readonly fit: 'cover' | 'contain' },
+  ): Promise<{ readonly problem: (written: string) => string } | undefined> {
+    const key = `${abs}\0${target.width}x${target.height}\0${target.fit}`;
+    let result = this.#resizable.get(key);
+    if (result === undefined) {
+      result = this.#limited(() => this.#resizableNow(abs, image, target));
+      this.#resizable.set(key, result);
+    }
+    return result;
+  }
+
+  async #resizableNow(
+    abs: string,
+    image: { readonly width: number; readonly height: number },
+    target: { readonly width: number; readonly height: number; readonly fit: 'cover' | 'contain' },
+  ): Promise<{ readonly problem: (written: string) => string } | undefined> {
+    const pixels = image.width * image.height;
+    if (pixels > MAX_RESIZE_PIXELS) {
+      return {
+        problem: (w) =>
+          `Expected a reference image of at most ${MAX_RESIZE_PIXELS.toLocaleString('en-US')} pixels to resize (fit: ${target.fit}), but ${JSON.stringify(w)} is ${image.width}x${image.height} by its header`,
+      };
+    }
+    try {
+      const bytes = await readFile(abs);
+      // Loaded on first need: sharp is a native module that is slow to load, and most checks need none.
+      const { default: sharp } = await import('sharp');
+      // The same decode and resize as plan's (without the encoding, which cannot fail on decoded pixels).
+      await sharp(bytes, { failOn: 'error' })
+        .resize(target.width, target.height, { fit: target.fit, position: 'centre' })
+        .raw()
+        .toBuffer();
+      return undefined;
+    } catch (error) {
+      const why = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
+      return {
+        problem: (w) =>
+          `Expected ${JSON.stringify(w)} to be an image that can be decoded to resize it (fit: ${target.fit}), but it cannot: ${why}`,
+      };
+    }
   }
 
   async #limited<T>(fn: () => Promise<T>): Promise<T> {
