@@ -434,7 +434,9 @@ export function hostileCase(): fc.Arbitrary<HostileCase> {
             : `${config}${field}: ${value}\n`;
         }
       }
-      const env: Record<string, string> = r.envValue === null ? {} : { FUZZ_VAR: r.envValue };
+      // An environment cannot hold a NUL (the kernel passes C strings).
+      const env: Record<string, string> =
+        r.envValue === null ? {} : { FUZZ_VAR: r.envValue.replaceAll('\0', '') };
       return { manifest, config, env, args: r.args };
     });
 }

@@ -47,6 +47,7 @@ for (let batch = 0; Date.now() < deadline; batch++) {
     if (Date.now() >= deadline) break;
     cases++;
     const id = `${seed + batch}-${cases}`;
+    // A throw here is the harness's own failure (e.g. a case it cannot write): counted, shown, not fatal.
     await withCaseDir(c, async (dir) => {
       for (const args of COMMANDS) {
         const run = await runChild(
@@ -79,6 +80,9 @@ for (let batch = 0; Date.now() < deadline; batch++) {
         await writeFile(path.join(keep, 'stdout.txt'), run.stdout.slice(0, 1_000_000));
         await writeFile(path.join(keep, 'stderr.txt'), run.stderr.slice(0, 1_000_000));
       }
+    }).catch((error: unknown) => {
+      failures++;
+      log(`FAIL case ${id}: the harness failed: ${String(error)}`);
     });
     if (Date.now() - lastReport >= 60_000) {
       lastReport = Date.now();
