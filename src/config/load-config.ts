@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { Diagnostic, Location } from '../core/diagnostic.ts';
 import { didYouMean } from '../manifest/did-you-mean.ts';
 import { CAPABILITIES } from './capabilities.ts';
+import { describeFileType } from './check-folders.ts';
 import {
   CONFIG_FILE_NAME,
   DEFAULT_CACHE_DIR,
@@ -107,9 +108,14 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ConfigLoad
     configFile = path.resolve(options.cwd, options.configPath);
     if (!(await isFile(configFile))) {
       const text = `--config ${options.configPath}`;
+      // A FIFO or a device is never read (the read would block or never end): say what it is.
+      const found = await stat(configFile).then(
+        (s) => `it is ${describeFileType(s)}`,
+        () => 'there is no such file',
+      );
       diagnostics.push({
         severity: 'error',
-        message: `Expected a config file at ${options.configPath}, but there is no such file`,
+        message: `Expected a config file at ${options.configPath}, but ${found}`,
         location: commandLineLocation(text, 9, options.configPath.length),
       });
       return {

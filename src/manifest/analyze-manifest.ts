@@ -215,6 +215,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
   const parentOf = new Map<string, ParentLink>();
   /** Shots whose parent link is broken (unknown, or both fields): their inherited values are unknown. */
   const brokenLink = new Set<string>();
+  const varSuggestions = { left: 100 }; // as for ids below: "did you mean" scans all names, so it is bounded
   let suggestionsLeft = 100; // "did you mean" costs a scan of all ids: bounded so a huge broken manifest stays fast
   for (const shot of raw) {
     const remix = shot.fields.get('remix_of');
@@ -397,6 +398,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
         source: sourceText(file, promptField.node),
         vars,
         env: options.env,
+        suggestions: varSuggestions,
       });
       for (const name of used) envUsed.add(name);
       // Positions inside the text are in the node that holds it (the anchor, for an alias).

@@ -64,6 +64,11 @@ export interface InterpolationInput {
   /** Variables; a name mapped to `undefined` exists but has an invalid value (already reported). */
   readonly vars: ReadonlyMap<string, string | undefined>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * "Did you mean" costs a scan of every variable name: a budget shared by all prompts keeps ten thousand
+   * unknown names against ten thousand variables linear. @default no limit
+   */
+  readonly suggestions?: { left: number };
 }
 
 export interface Interpolation {
@@ -150,9 +155,15 @@ export function interpolate(input: InterpolationInput): Interpolation {
             );
             return;
           }
-          const names = [...input.vars.keys()];
-          const suggestion = didYouMean(t.inner, names);
-          const shown = names.length > 10 ? `${names.slice(0, 10).join(', ')}, ...` : names.join(', ');
+          const first: string[] = [];
+          for (const name of input.vars.keys()) {
+            if (first.length === 10) break;
+            first.push(name);
+          }
+          const shown = input.vars.size > 10 ? `${first.join(', ')}, ...` : first.join(', ');
+          const budget = input.suggestions;
+          const suggestion =
+            budget === undefined || budget.left-- > 0 ? didYouMean(t.inner, input.vars.keys()) : undefined;
           problem(
             `Expected \`${written}\` to name a variable under \`vars:\` (${shown}), but there is none by that name${suggestion === undefined ? '' : `; did you mean \`\${${suggestion}}\`?`}`,
           );

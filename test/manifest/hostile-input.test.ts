@@ -345,6 +345,21 @@ describe('6. refused with the right words', () => {
   });
 });
 
+describe('--config naming a FIFO', () => {
+  it('is named as such, never read', async () => {
+    await withTempDir(async (dir) => {
+      await project(dir, { 'storyboard.yaml': SHOT });
+      execFileSync('mkfifo', [path.join(dir, 'pipe')]);
+      const run = await runCli(['validate', '--config', 'pipe'], { cwd: dir });
+      expect(run.stderr).toBe(
+        '<command line>:1:10: error: Expected a config file at pipe, but it is a FIFO (named pipe)\n' +
+          '--config pipe\n         ~~~~\nsora-build validate: 1 error\n',
+      );
+      expect(run.code).toBe(2);
+    });
+  });
+});
+
 describe('7. validate refuses what the resize in plan would refuse', () => {
   it('with fit: a PNG whose header claims 100000x100000, and a JPEG with no image data', async () => {
     await withTempDir(async (dir) => {
