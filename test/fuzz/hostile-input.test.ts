@@ -1,8 +1,8 @@
 /**
  * The promise of `validate` and `plan`, as a property: whatever the storyboard and config say, they exit
  * 0 or 2, never print a stack trace or "internal error", finish in bounded time and print a bounded
- * amount. A few dozen generated cases run in-process through `main` (what bin/sora-build.js runs) and a
- * handful through the real command; `npm run fuzz` runs the same property for as long as asked.
+ * amount. About 25 generated cases run in-process through `main` (what bin/sora-build.js runs) and two
+ * through the real command; `npm run fuzz` runs the same property for as long as asked.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
