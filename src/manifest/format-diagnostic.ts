@@ -30,6 +30,11 @@ export interface FormatDiagnosticOptions {
 export const MAX_SOURCE_WIDTH = 160;
 /** Characters of one message (messages quote the user's text: a key may be a megabyte long). */
 export const MAX_MESSAGE_LENGTH = 1000;
+/**
+ * Problems of one kind on one line printed in full before the rest are counted: a few show what differs
+ * (two misspelt fields in one flow mapping), thousands say nothing more than the first.
+ */
+export const MAX_ALIKE_PER_LINE = 3;
 /** Diagnostics (after merging) printed in full; the rest are counted. */
 export const MAX_PRINTED_DIAGNOSTICS = 200;
 
@@ -119,33 +124,35 @@ function kindOf(d: Diagnostic): string {
 const count = (n: number): string => n.toLocaleString('en-US');
 
 /**
- * Formats a sorted list of diagnostics for a terminal: problems of one kind on one line are printed once,
- * with "and N more like it on this line"; after MAX_PRINTED_DIAGNOSTICS printed, the rest are counted.
+ * Formats a sorted list of diagnostics for a terminal: of the problems of one kind on one line, the first
+ * MAX_ALIKE_PER_LINE are printed, then "and N more like it on this line"; after MAX_PRINTED_DIAGNOSTICS
+ * printed, the rest are counted.
  * The size of the result is bounded whatever the input (each part is clipped).
  */
 export function formatDiagnostics(
   diagnostics: readonly Diagnostic[],
   options: FormatDiagnosticOptions = {},
 ): string {
-  const groups = new Map<string, { first: Diagnostic; more: number }>();
+  const groups = new Map<string, { shown: Diagnostic[]; more: number }>();
   for (const d of diagnostics) {
     const { line } = lineColumnOf(d.location.file, d.location.range.offset);
     const key = `${d.location.file.path}\0${line}\0${kindOf(d)}`;
     const group = groups.get(key);
-    if (group === undefined) groups.set(key, { first: d, more: 0 });
+    if (group === undefined) groups.set(key, { shown: [d], more: 0 });
+    else if (group.shown.length < MAX_ALIKE_PER_LINE) group.shown.push(d);
     else group.more++;
   }
   let out = '';
   let printed = 0;
   let hidden = 0;
-  for (const { first, more } of groups.values()) {
-    if (printed >= MAX_PRINTED_DIAGNOSTICS) {
-      hidden += 1 + more;
-      continue;
+  for (const { shown, more } of groups.values()) {
+    for (const d of shown) {
+      if (printed < MAX_PRINTED_DIAGNOSTICS) out += formatDiagnostic(d, options);
+      else hidden++;
+      printed++;
     }
-    printed++;
-    out += formatDiagnostic(first, options);
-    if (more > 0) out += `    and ${count(more)} more like it on this line\n`;
+    if (printed > MAX_PRINTED_DIAGNOSTICS) hidden += more;
+    else if (more > 0) out += `    and ${count(more)} more like it on this line\n`;
   }
   if (hidden > 0) {
     out += `... and ${count(hidden)} more not shown (the first ${MAX_PRINTED_DIAGNOSTICS} are above)\n`;
