@@ -35,13 +35,14 @@
  * (JSON escaping, which YAML accepts) so no digest or model name can ever be read back as a number or a
  * boolean; ids are quoted only when a plain YAML scalar would not read back as the same string.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Node } from 'yaml';
 import type { ShotId } from '../core/brand.ts';
 import { asSha256, asShotId, asShotKey, asVideoId } from '../core/brand.ts';
 import type { Diagnostic } from '../core/diagnostic.ts';
+import { describeFileType } from '../core/file-type.ts';
 import type { Result } from '../core/result.ts';
-import { ok } from '../core/result.ts';
+import { fail, ok } from '../core/result.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
 import { atomicWrite } from './atomic-write.ts';
 import type { LockEntry, Lockfile } from './types.ts';
@@ -107,11 +108,23 @@ function yamlKey(id: string): string {
  */
 export async function readLockfile(path: string): Promise<Result<Lockfile, Diagnostic[]>> {
   let contents: string;
+  // A FIFO would block the read forever and /dev/zero never end it; neither is a lockfile.
+  const problem = (found: string): Result<Lockfile, Diagnostic[]> =>
+    fail([
+      {
+        severity: 'error',
+        message: `Expected the lockfile to be a file, but ${found}`,
+        location: { file: { path, contents: '' }, range: { offset: 0, length: 0 } },
+      },
+    ]);
   try {
+    const st = await stat(path);
+    if (!st.isFile()) return problem(`it is ${describeFileType(st)}`);
     contents = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ok(EMPTY_LOCKFILE);
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return ok(EMPTY_LOCKFILE);
+    return problem(`it cannot be read (${code ?? String(error)})`);
   }
   const canonical = parseCanonical(contents);
   if (canonical !== undefined) return ok(canonical);

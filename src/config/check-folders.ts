@@ -4,10 +4,11 @@
  * outside the kernel's own trees, and not the manifest. Otherwise `validate` would pass a project that
  * `plan` then crashes on (a file where a folder should be), or that spins on `/proc`.
  */
-import type { BigIntStats, Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic, Location } from '../core/diagnostic.ts';
+import { describeFileType } from '../core/file-type.ts';
 import type { ProjectConfig } from './types.ts';
 
 /** Trees of the kernel, where files are not files: nothing of a build belongs there. */
@@ -19,16 +20,6 @@ export interface FolderCheckInput {
   readonly fallback: Location;
   /** The manifest's absolute path: a folder may not be it. */
   readonly manifestPath: string | undefined;
-}
-
-/** What a non-folder is, in words ("a file", "a FIFO"). */
-export function describeFileType(s: Stats | BigIntStats): string {
-  if (s.isFile()) return 'a file';
-  if (s.isDirectory()) return 'a folder';
-  if (s.isFIFO()) return 'a FIFO (named pipe)';
-  if (s.isCharacterDevice() || s.isBlockDevice()) return 'a device';
-  if (s.isSocket()) return 'a socket';
-  return 'a special file';
 }
 
 const codeOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Diagnostic, Location } from '../core/diagnostic.ts';
 import { didYouMean } from '../manifest/did-you-mean.ts';
 import { CAPABILITIES } from './capabilities.ts';
-import { describeFileType } from './check-folders.ts';
+import { describeFileType } from '../core/file-type.ts';
 import {
   CONFIG_FILE_NAME,
   DEFAULT_CACHE_DIR,

@@ -9,7 +9,8 @@ import type { ValidateFunction } from 'ajv';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.ts';
 import { compareDiagnostics } from '../core/diagnostic.ts';
 import { CONFIG_FILE_NAME, DEFAULT_MANIFEST } from '../config/config-schema.ts';
-import { checkProjectFolders, describeFileType } from '../config/check-folders.ts';
+import { checkProjectFolders } from '../config/check-folders.ts';
+import { describeFileType } from '../core/file-type.ts';
 import { BUILTIN_LOCATION, commandLineLocation, loadConfig } from '../config/load-config.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import {

@@ -9,7 +9,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sha256 } from '../core/brand.ts';
 import { asSha256 } from '../core/brand.ts';
-import { describeFileType } from '../config/check-folders.ts';
+import { describeFileType } from '../core/file-type.ts';
 import { readImageHeader } from './image-header.ts';
 import type { ImageStatCache } from './image-stat-cache.ts';
 import type { ImageMime } from './types.ts';

@@ -399,6 +399,8 @@ export interface HostileCase {
   readonly env: Readonly<Record<string, string>>;
   /** Extra command-line arguments for both commands. */
   readonly args: readonly string[];
+  /** What stands where the lockfile goes. @default none */
+  readonly lockfile?: 'none' | 'fifo' | 'zero' | 'folder' | 'garbage' | 'conflict';
 }
 
 export function hostileCase(): fc.Arbitrary<HostileCase> {
@@ -413,6 +415,7 @@ export function hostileCase(): fc.Arbitrary<HostileCase> {
         { freq: 3 },
       ),
       envValue: fc.option(fc.oneof(oddUnicode(), fc.constantFrom('x'.repeat(40_000), '${look}'))),
+      lockfile: fc.constantFrom('none', 'none', 'none', 'fifo', 'zero', 'folder', 'garbage', 'conflict'),
       args: fc.constantFrom<readonly string[]>(
         [],
         [],
@@ -437,7 +440,7 @@ export function hostileCase(): fc.Arbitrary<HostileCase> {
       // An environment cannot hold a NUL (the kernel passes C strings).
       const env: Record<string, string> =
         r.envValue === null ? {} : { FUZZ_VAR: r.envValue.replaceAll('\0', '') };
-      return { manifest, config, env, args: r.args };
+      return { manifest, config, env, args: r.args, lockfile: r.lockfile };
     });
 }
 
@@ -463,6 +466,26 @@ export async function writeCase(dir: string, c: HostileCase): Promise<void> {
   await writeFile(path.join(dir, 'text.png'), 'just text\n');
   await writeFile(path.join(dir, 'lying.png'), lyingPng(100_000, 100_000));
   await writeFile(path.join(dir, 'nodata.jpg'), jpegWithoutScan(1280, 720));
+  const lock = path.join(dir, 'storyboard.lock');
+  switch (c.lockfile ?? 'none') {
+    case 'none':
+      break;
+    case 'fifo':
+      execFileSync('mkfifo', [lock]);
+      break;
+    case 'zero':
+      await symlink('/dev/zero', lock);
+      break;
+    case 'folder':
+      await mkdir(lock);
+      break;
+    case 'garbage':
+      await writeFile(lock, '\u0000{{{[[[: - ? !!\n'.repeat(100));
+      break;
+    case 'conflict':
+      await writeFile(lock, 'version: 1\n<<<<<<< HEAD\nshots: {}\n=======\nshots: []\n>>>>>>> branch\n');
+      break;
+  }
 }
 
 /** A PNG signature and IHDR claiming `width` x `height`, and no image data. */

@@ -365,6 +365,27 @@ describe('--config naming a FIFO', () => {
   });
 });
 
+describe('a lockfile that is not a file', () => {
+  it.each([
+    ['a FIFO', 'fifo', 'a FIFO (named pipe)'],
+    ['/dev/zero behind a symlink', 'zero', 'a device'],
+    ['a folder', 'folder', 'a folder'],
+  ])('%s: plan says what it is (it never reads it)', async (_name, kind, words) => {
+    await withTempDir(async (dir) => {
+      await project(dir, { 'storyboard.yaml': SHOT });
+      const lock = path.join(dir, 'storyboard.lock');
+      if (kind === 'fifo') execFileSync('mkfifo', [lock]);
+      else if (kind === 'zero') await symlink('/dev/zero', lock);
+      else await mkdir(lock);
+      const run = await runCli(['plan', '--json'], { cwd: dir });
+      expect(run.stderr).toBe(
+        `storyboard.lock:1:1: error: Expected the lockfile to be a file, but it is ${words}\n`,
+      );
+      expect(run.code).toBe(2);
+    });
+  });
+});
+
 describe('7. validate refuses what the resize in plan would refuse', () => {
   it('with fit: a PNG whose header claims 100000x100000, and a JPEG with no image data', async () => {
     await withTempDir(async (dir) => {
