@@ -195,10 +195,19 @@ export class ReferenceImageChecker {
         };
       }
       size = Number(st.size);
-    } catch {
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT' || code === 'ENOTDIR'
+          ? 'there is no such file'
+          : code === 'ELOOP'
+            ? 'it is a loop of symlinks'
+            : code === 'ENAMETOOLONG'
+              ? 'the path is too long'
+              : `it cannot be examined (${code ?? String(error)})`;
       return {
         ok: false,
-        problem: (w) => `Expected a reference image at ${JSON.stringify(w)}, but there is no such file`,
+        problem: (w) => `Expected a reference image at ${JSON.stringify(w)}, but ${why}`,
       };
     }
     // A symlink inside the project may point outside it.

@@ -290,6 +290,12 @@ describe('6. refused with the right words', () => {
       width: 13,
     },
     {
+      name: 'a loop of symlinks',
+      field: 'input_reference: loop.png',
+      message: 'Expected a reference image at "loop.png", but it is a loop of symlinks',
+      width: 8,
+    },
+    {
       name: 'a FIFO behind a symlink',
       field: 'input_reference: fifo-link.png',
       message: 'Expected a reference image file at "fifo-link.png", but it is a FIFO (named pipe)',
@@ -315,6 +321,7 @@ describe('6. refused with the right words', () => {
       execFileSync('mkfifo', [path.join(dir, 'fifo')]);
       await symlink('fifo', path.join(dir, 'fifo-link.png'));
       await symlink('/dev/zero', path.join(dir, 'zero.png'));
+      await symlink('loop.png', path.join(dir, 'loop.png'));
       const col = field.indexOf(': ') + 7;
       expect(await bothRefuse(dir)).toBe(
         `storyboard.yaml:6:${col}: error: ${message}\n    ${field}\n${' '.repeat(col - 1)}${'~'.repeat(width)}\n` +
