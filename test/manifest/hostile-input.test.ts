@@ -349,8 +349,8 @@ describe('6. refused with the right words', () => {
       execFileSync('mkfifo', [path.join(dir, 'storyboard.yaml')]);
       const run = await runCli(['validate'], { cwd: dir });
       expect(run.stderr).toBe(
-        '<command line>:1:1: error: Expected a manifest at storyboard.yaml (the default; name one, or set `manifest:` in sora.config.yaml), but it is a FIFO (named pipe)\n' +
-          'storyboard.yaml\n~~~~~~~~~~~~~~~\nsora-build validate: 1 error\n',
+        'sora-build validate: Expected a manifest at storyboard.yaml (the default; name one, or set `manifest:` in sora.config.yaml), but it is a FIFO (named pipe)\n' +
+          'sora-build validate: 1 error\n',
       );
       expect(run.code).toBe(2);
     });
@@ -364,8 +364,8 @@ describe('--config naming a FIFO', () => {
       execFileSync('mkfifo', [path.join(dir, 'pipe')]);
       const run = await runCli(['validate', '--config', 'pipe'], { cwd: dir });
       expect(run.stderr).toBe(
-        '<command line>:1:10: error: Expected a config file at pipe, but it is a FIFO (named pipe)\n' +
-          '--config pipe\n         ~~~~\nsora-build validate: 1 error\n',
+        'sora-build validate: Expected a config file at pipe, but it is a FIFO (named pipe)\n' +
+          'sora-build validate: 1 error\n',
       );
       expect(run.code).toBe(2);
     });
