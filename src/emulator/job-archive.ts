@@ -17,7 +17,8 @@ import type { VideoJob } from './job-store.ts';
 import { EXPIRY_MS } from './job-store.ts';
 
 const VERSION = 1;
-const ID = /^(video|task)_[0-9a-z]+$/;
+/** The ids the APIs make: `video_…`, `task_…`, and UUIDs (Vertex operations, Runway tasks, fal requests). */
+const ID = /^((video|task)_[0-9a-z]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const DIGEST = /^[0-9a-f]{64}$/;
 
 export class JobArchive {

@@ -1,4 +1,7 @@
 /** The shared faults on the Veo, Runway and fal paths, each in its own API's error shape; keys stay out of the log. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.ts';
 import type { EmulatorHandle } from '../../src/emulator/server.ts';
@@ -73,6 +76,57 @@ describe('faults on the partner APIs', () => {
       expect(emulator.requestLog().at(-1)!.query).toBe('key=REDACTED');
     } finally {
       emulator.setFaults({ jobFailureRate: 0 });
+    }
+  });
+});
+
+describe('kept jobs', () => {
+  it('shares Veo operations with an emulator running beside it, and keeps cancelled Runway tasks across runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sora-partner-state-'));
+    const at = new FakeClock(Date.UTC(2026, 11, 3));
+    try {
+      const first = await startEmulator({ clock: at, createsPerMinute: Infinity, stateDir: dir });
+      const beside = await startEmulator({ clock: at, createsPerMinute: Infinity, stateDir: dir });
+      const started = await fetch(`${first.url}${VERTEX}:predictLongRunning`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t' },
+        body: JSON.stringify({ instances: [{ prompt: 'kept' }], parameters: { durationSeconds: 4 } }),
+      });
+      const { name } = (await started.json()) as { name: string };
+      // The other process learns of it by id (a UUID), not from its start-up load.
+      const seen = await fetch(`${beside.url}${VERTEX}:fetchPredictOperation`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t' },
+        body: JSON.stringify({ operationName: name }),
+      });
+      expect(seen.status).toBe(200);
+      await beside.close();
+      const runway = { authorization: 'Bearer k', 'x-runway-version': '2024-11-06' };
+      const task = await fetch(`${first.url}/v1/text_to_video`, {
+        method: 'POST',
+        headers: runway,
+        body: JSON.stringify({ model: 'gen4.5', promptText: 'kept', ratio: '1280:720', duration: 2 }),
+      });
+      const { id } = (await task.json()) as { id: string };
+      expect((await fetch(`${first.url}/v1/tasks/${id}`, { method: 'DELETE', headers: runway })).status).toBe(
+        204,
+      );
+      await first.close();
+      const second = await startEmulator({ clock: at, createsPerMinute: Infinity, stateDir: dir });
+      try {
+        const poll = await fetch(`${second.url}${VERTEX}:fetchPredictOperation`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer t' },
+          body: JSON.stringify({ operationName: name }),
+        });
+        expect(await poll.json()).toEqual({ name });
+        const read = await fetch(`${second.url}/v1/tasks/${id}`, { headers: runway });
+        expect(await read.json()).toMatchObject({ id, status: 'CANCELLED' });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
