@@ -133,7 +133,8 @@ function admit(state: EmulatorState, job: NewJob): RouteResult {
   return {
     kind: 'json',
     status: 200,
-    body: toVideoResource(created, state.clock.now()),
+    // The service answers a create with the job as created (queued, 0 %), however long the response takes.
+    body: toVideoResource(created, created.createdAt),
     headers: { ...rateLimitHeaders(state), ...withPollHint(state, created) },
     videoId: created.id,
     created: true,

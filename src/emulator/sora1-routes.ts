@@ -70,9 +70,12 @@ export async function routeSora1(state: EmulatorState, req: VideosRequest): Prom
   return undefined;
 }
 
-/** The job's Sora 1 status as of now, and when it finished. */
-function sora1View(state: EmulatorState, job: VideoJob): { status: Sora1Status; finishedAt: number | null } {
-  const now = state.clock.now();
+/** The job's Sora 1 status as of `now` (default: the emulator's now), and when it finished. */
+function sora1View(
+  state: EmulatorState,
+  job: VideoJob,
+  now = state.clock.now(),
+): { status: Sora1Status; finishedAt: number | null } {
   const view = viewJob(job, now);
   switch (view.status) {
     case 'queued':
@@ -126,8 +129,8 @@ function generationBody(
   };
 }
 
-function jobBody(state: EmulatorState, job: VideoJob): Record<string, unknown> {
-  const { status, finishedAt } = sora1View(state, job);
+function jobBody(state: EmulatorState, job: VideoJob, now?: number): Record<string, unknown> {
+  const { status, finishedAt } = sora1View(state, job, now);
   return {
     object: 'video.generation.job',
     id: job.id,
@@ -332,7 +335,8 @@ function createJob(state: EmulatorState, req: VideosRequest): RouteResult {
   return {
     kind: 'json',
     status: 200,
-    body: jobBody(state, job),
+    // The service answers a create with the job as created (queued), however long the response takes.
+    body: jobBody(state, job, job.createdAt),
     headers: rateLimitHeaders(state),
     videoId: job.id,
     created: true,
