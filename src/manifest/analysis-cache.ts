@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ShotId } from '../core/brand.ts';
@@ -249,22 +249,36 @@ function keyOf(parts: AnalysisKeyParts): string {
 
 let stamp: string | undefined;
 /**
- * The newest modification time of the analyzer's own code (this folder and the config's): an edited
- * analyzer (a developer's checkout, an upgrade) never reuses an analysis made by another version.
+ * The analyzer's own code (this folder and the config's): every file's name, size and modification time,
+ * and the package's version. An edited analyzer (a developer's checkout) or an upgrade never reuses an
+ * analysis made by another version: `npm pack` stamps every file with one fixed date, so the version and
+ * the sizes tell installed releases apart where the times cannot.
  */
 export function codeStamp(): string {
   if (stamp !== undefined) return stamp;
-  let newest = 0;
+  const parts: string[] = [];
   for (const dir of ['.', '../config']) {
     const folder = fileURLToPath(new URL(dir, import.meta.url));
     try {
-      for (const name of readdirSync(folder))
-        newest = Math.max(newest, statSync(path.join(folder, name)).mtimeMs);
+      for (const name of readdirSync(folder).sort()) {
+        const s = statSync(path.join(folder, name));
+        parts.push(`${dir}/${name}:${s.size}:${s.mtimeMs}`);
+      }
     } catch {
-      newest = Number.NaN;
+      parts.push(`${dir}:unreadable`);
     }
   }
-  stamp = String(newest);
+  try {
+    const pkg = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'),
+    ) as {
+      version?: unknown;
+    };
+    parts.push(`version:${String(pkg.version)}`);
+  } catch {
+    parts.push('version:unknown');
+  }
+  stamp = sha256(parts.join('\n'));
   return stamp;
 }
 
