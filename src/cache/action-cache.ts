@@ -94,7 +94,7 @@ export class ActionCache {
           known === undefined ? [...current, clean] : current.map((s, i) => (i === at ? merged : s));
         if (changed) {
           const file: ActionFile = { version: 1, key, samples: next };
-          await atomicWrite(path, `${JSON.stringify(file, null, 2)}\n`);
+          await atomicWrite(path, `${JSON.stringify(file, null, 2)}\n`, { kind: 'action-cache' });
         }
         this.#memo.set(key, next);
         return next;

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { makeFolder } from '../core/make-folder.ts';
+import { afterDurableWrite, beforeDurableWrite } from '../core/test-faults.ts';
+import type { DurableWriteKind } from '../core/test-faults.ts';
 
 export interface AtomicWriteOptions {
   /**
@@ -19,6 +21,11 @@ export interface AtomicWriteOptions {
    * @default true
    */
   readonly fsyncDir?: boolean;
+  /**
+   * What this write is, for the test-only fault switch (core/test-faults.ts) that counts and fails writes.
+   * @default 'other'
+   */
+  readonly kind?: DurableWriteKind;
 }
 
 /**
@@ -49,6 +56,7 @@ export async function atomicWrite(
   const temp = tempPathFor(path);
   let renamed = false;
   try {
+    const ordinal = beforeDurableWrite(options.kind ?? 'other', path); // test-only hook; free when unset
     const handle = await open(temp, 'wx', mode);
     try {
       await handle.writeFile(data);
@@ -59,6 +67,7 @@ export async function atomicWrite(
     await rename(temp, path);
     renamed = true;
     if (options.fsyncDir ?? true) await fsyncDirectory(dir);
+    afterDurableWrite(ordinal);
   } finally {
     if (!renamed) await unlink(temp).catch(() => {});
   }

@@ -370,6 +370,6 @@ export async function writeLockfile(path: string, lock: Lockfile): Promise<{ wri
     throw error;
   });
   if (current === text) return { written: false };
-  await atomicWrite(path, text);
+  await atomicWrite(path, text, { kind: 'lockfile' });
   return { written: true };
 }

@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import { fail, ok } from '../core/result.ts';
 import type { Result } from '../core/result.ts';
 import { fsyncDirectory, tempPathFor } from './atomic-write.ts';
+import { afterDurableWrite, beforeDurableWrite } from '../core/test-faults.ts';
 import { scavengeAfter } from './scavenge.ts';
 
 /**
@@ -159,6 +160,7 @@ export class Store {
     const temp = join(tmpDir, `ingest-${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
     let keepTemp = false;
     try {
+      const ordinal = beforeDurableWrite('store', temp); // test-only fault hook; free when unset
       const handle = await open(temp, 'wx', 0o644);
       const hash = createHash('sha256');
       let received = 0;
@@ -232,6 +234,7 @@ export class Store {
       }
       const target = this.objectPath(digest);
       if (this.hasObject(digest)) {
+        afterDurableWrite(ordinal);
         return ok({ digest, bytes: received, created: false, verified });
       }
       await chmod(temp, 0o444);
@@ -239,6 +242,7 @@ export class Store {
       await rename(temp, target);
       keepTemp = true; // renamed: it is the object now
       await fsyncDirectory(dirname(target));
+      afterDurableWrite(ordinal);
       return ok({ digest, bytes: received, created: true, verified });
     } finally {
       if (!keepTemp) await unlink(temp).catch(() => {});
@@ -268,6 +272,7 @@ export class Store {
     const dir = dirname(destAbsPath);
     await mkdir(dir, { recursive: true });
     const temp = tempPathFor(destAbsPath);
+    const ordinal = beforeDurableWrite('out', destAbsPath); // test-only fault hook; free when unset
     let method: 'hardlink' | 'copy' = 'hardlink';
     try {
       try {
@@ -291,6 +296,7 @@ export class Store {
       throw error;
     }
     await fsyncDirectory(dir);
+    afterDurableWrite(ordinal);
     return ok({ method });
   }
 

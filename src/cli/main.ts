@@ -5,6 +5,7 @@
 import { ExitCode } from './exit-codes.ts';
 import type { CliContext } from './context.ts';
 import { processContext } from './context.ts';
+import { installTestFaults, parseTestFaults } from '../core/test-faults.ts';
 
 interface CommandInfo {
   readonly summary: string;
@@ -48,6 +49,13 @@ export function usage(): string {
   );
 }
 
+/** SIGKILL to this process, as `kill -9` would: no `finally`, no exit handlers, no flush. */
+function killSelf(): void {
+  process.kill(process.pid, 'SIGKILL');
+  // The signal is delivered asynchronously; block this thread until it lands so no later line runs.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10_000);
+}
+
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -58,6 +66,14 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     ctx.stdout.write(`${await packageVersion()}\n`);
     return ExitCode.Ok;
   }
+  // TEST-ONLY (core/test-faults.ts): the one place that reads SORA_BUILD_TEST_FAULTS. Unset, it disarms.
+  const faults = ctx.env.SORA_BUILD_TEST_FAULTS;
+  const faultPlan = faults === undefined || faults === '' ? undefined : parseTestFaults(faults);
+  if (faultPlan !== undefined && !faultPlan.ok) {
+    ctx.stderr.write(`sora-build: SORA_BUILD_TEST_FAULTS: ${faultPlan.error.join(' ')}\n`);
+    return ExitCode.Usage;
+  }
+  installTestFaults(faultPlan?.value, killSelf);
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
     const { didYouMean } = await import('../manifest/did-you-mean.ts');

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWrite, fsyncDirectory } from '../cache/atomic-write.ts';
+import { afterDurableWrite, beforeDurableWrite } from '../core/test-faults.ts';
 import { withFileLock } from '../cache/file-lock.ts';
 import type { Sha256, ShotId, ShotKey, VideoId } from '../core/brand.ts';
 import { asSha256, asShotId, asShotKey, asVideoId } from '../core/brand.ts';
@@ -183,7 +184,7 @@ export class Journal {
       return;
     }
     const kept = records.filter((r) => live.has(r.id));
-    await atomicWrite(this.path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await atomicWrite(this.path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''), { kind: 'journal' });
   }
 
   async #append(record: JournalRecord): Promise<void> {
@@ -191,6 +192,7 @@ export class Journal {
   }
 
   async #appendLocked(record: JournalRecord): Promise<void> {
+    const ordinal = beforeDurableWrite('journal', this.path); // test-only fault hook; free when unset
     const handle = await open(this.path, 'a+', 0o600);
     try {
       const { size } = await handle.stat();
@@ -207,6 +209,7 @@ export class Journal {
       await handle.close();
     }
     if (record.type === 'intent') await fsyncDirectory(this.dir); // the file may be new
+    afterDurableWrite(ordinal);
   }
 
   async #locked<T>(fn: () => Promise<T>): Promise<T> {
