@@ -15,6 +15,7 @@
  *   crash-after-write:N     SIGKILL as soon as the N-th durable write is on disk, before anything else
  *   enospc:KIND[:COUNT]     writes of KIND fail with ENOSPC (the first COUNT of them; every one by default)
  *   eio:KIND[:COUNT]        the same with EIO
+ *   eacces:KIND[:COUNT]     the same with EACCES (what an unwritable folder gives, which root never sees)
  * KIND is one of DURABLE_WRITE_KINDS. Example: `SORA_BUILD_TEST_FAULTS=crash-at-write:7`,
  * `SORA_BUILD_TEST_FAULTS=enospc:journal:1,eio:lockfile`.
  */
@@ -42,7 +43,13 @@ export const DURABLE_WRITE_KINDS = [
 
 export type DurableWriteKind = (typeof DURABLE_WRITE_KINDS)[number];
 
-export type InjectedErrorCode = 'ENOSPC' | 'EIO';
+export type InjectedErrorCode = 'ENOSPC' | 'EIO' | 'EACCES';
+
+const ERRORS: Readonly<Record<InjectedErrorCode, { errno: number; message: string }>> = {
+  ENOSPC: { errno: -28, message: 'no space left on device' },
+  EIO: { errno: -5, message: 'i/o error' },
+  EACCES: { errno: -13, message: 'permission denied' },
+};
 
 export interface TestFaultPlan {
   /** Kill as the N-th durable write starts. */
@@ -77,17 +84,17 @@ export function parseTestFaults(spec: string): Result<TestFaultPlan, string[]> {
         problems.push(`Expected '${name}:N' with N a positive integer, but got '${item}'.`);
       } else if (name === 'crash-at-write') crashAtWrite = n;
       else crashAfterWrite = n;
-    } else if (name === 'enospc' || name === 'eio') {
+    } else if (name === 'enospc' || name === 'eio' || name === 'eacces') {
       const kind = DURABLE_WRITE_KINDS.find((k) => k === arg);
       const times = count === undefined ? null : positive(count);
       if (kind === undefined || (count !== undefined && times === null) || extra.length > 0) {
         problems.push(
           `Expected '${name}:KIND[:COUNT]' with KIND one of ${DURABLE_WRITE_KINDS.join(', ')}, but got '${item}'.`,
         );
-      } else errors.push({ kind, code: name === 'enospc' ? 'ENOSPC' : 'EIO', count: times });
+      } else errors.push({ kind, code: name.toUpperCase() as InjectedErrorCode, count: times });
     } else {
       problems.push(
-        `Unknown test fault '${item}'; expected crash-at-write:N, crash-after-write:N, enospc:KIND[:COUNT] or eio:KIND[:COUNT].`,
+        `Unknown test fault '${item}'; expected crash-at-write:N, crash-after-write:N, or enospc|eio|eacces:KIND[:COUNT].`,
       );
     }
   }
@@ -130,10 +137,10 @@ export function beforeDurableWrite(kind: DurableWriteKind, path: string): number
   const entry = active.plan.errors[index];
   if (entry !== undefined) {
     active.left[index] = (active.left[index] ?? 1) - 1;
-    const message = entry.code === 'ENOSPC' ? 'no space left on device' : 'i/o error';
+    const { errno, message } = ERRORS[entry.code];
     throw Object.assign(new Error(`${entry.code}: ${message}, write '${path}'`), {
       code: entry.code,
-      errno: entry.code === 'ENOSPC' ? -28 : -5,
+      errno,
       syscall: 'write',
       path,
     });

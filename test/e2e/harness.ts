@@ -60,10 +60,15 @@ export interface ProjectOptions {
   /** Provider block written into sora.config.yaml (the emulator's URL is filled in). */
   readonly quota?: { readonly createsPerMinute: number; readonly maxInFlight: number };
   readonly pricing?: string;
+  /**
+   * Folder the temp project is made in; tests that make hundreds of fsyncs use /dev/shm where there is one.
+   * @default os.tmpdir()
+   */
+  readonly parentDir?: string;
 }
 
 export async function makeProject(options: ProjectOptions = {}): Promise<Project> {
-  const dir = await mkdtemp(join(tmpdir(), 'sora-build-e2e-'));
+  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'sora-build-e2e-'));
   const speed = options.speed ?? 60;
   const epoch = Date.now();
   const scaled = new ScaledClock({ speed, epoch });
