@@ -118,7 +118,6 @@ export async function startFaultProxy(options: { readonly target: string }): Pro
     const headers = { ...upstream.headers };
     delete headers['transfer-encoding'];
     headers['content-length'] = String(data.length);
-    headers.connection = 'close';
     if (fault === 'truncate' && data.length > 1) {
       res.writeHead(upstream.statusCode ?? 502, headers);
       res.write(data.subarray(0, Math.floor(data.length / 2)), () => req.socket.destroy());
