@@ -1,7 +1,8 @@
 /**
- * `npm run soak`: minutes of random kills and faults over a 30-shot storyboard (24 shots and a remix chain
- * of 6), then one clean build; prints the videos the service made per shot and exits 1 unless every shot
- * was made exactly once, every file is whole and the API key is nowhere. Not part of `npm test`.
+ * `npm run soak`: minutes of random kills and faults over 30-shot storyboards (24 shots and a remix chain of
+ * 6), each cycle ending in one clean build; prints how many videos the service made per shot and exits 1
+ * unless every shot was made exactly once, every file is whole and the API key is nowhere. Not part of
+ * `npm test`.
  *
  * Each round runs the real CLI (sometimes two at once, sometimes `watch`) against the emulator on loopback,
  * through the fault proxy, with a random mix of: a SIGKILL at a random durable write (the test-only switch,
@@ -14,6 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import { moneyProject, storyboard } from '../test/support/money-project.ts';
+import type { MoneyProject } from '../test/support/money-project.ts';
 import type { ProxyRule } from '../test/support/fault-proxy.ts';
 import { ROUTES } from '../test/support/fault-proxy.ts';
 
@@ -40,15 +42,12 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const SHOTS = 24;
 const CHAIN = 6;
-const project = await moneyProject({
-  storyboard: storyboard({ shots: SHOTS, remixChain: CHAIN }),
-  speed: 200,
-  maxInFlight: 8,
-});
 const prompts = [
   ...Array.from({ length: SHOTS }, (_, i) => `Shot s${i + 1}.`),
   ...Array.from({ length: CHAIN }, (_, i) => `Remix r${i + 1}.`),
 ];
+/** The project of the current cycle (a fresh one, with its own emulator, every few rounds). */
+let project: MoneyProject;
 
 function randomProxyRules(): ProxyRule[] {
   const rules: ProxyRule[] = [];
@@ -102,43 +101,62 @@ async function oneProcess(): Promise<string> {
   return `${watch ? 'watch' : 'build'}${faults === undefined ? '' : ` [${faults}]`} -> ${signal ?? code}`;
 }
 
+/**
+ * Cycles until the deadline: a fresh project, 3 to 8 rounds of faults, then everything healed and one clean
+ * build, whose outcome is tallied. Fresh projects keep every round paying for something (a built project
+ * would only be rebuilt from cache).
+ */
 const deadline = Date.now() + minutes * 60_000;
-let round = 0;
-while (Date.now() < deadline) {
-  round++;
-  project.proxy.setRules(randomProxyRules());
-  project.emulator.setFaults({
-    lostCreateResponseRate: chance(0.2) ? 0.3 : 0,
-    truncateDownloadRate: chance(0.2) ? 0.5 : 0,
+let rounds = 0;
+let processes = 0;
+const made: number[] = [];
+const problems: string[] = [];
+for (let cycle = 1; Date.now() < deadline; cycle++) {
+  project = await moneyProject({
+    storyboard: storyboard({ shots: SHOTS, remixChain: CHAIN }),
+    speed: 200,
+    maxInFlight: 8,
   });
-  const processes = chance(0.25) ? 2 : 1;
-  const outcomes = await Promise.all(Array.from({ length: processes }, () => oneProcess()));
-  log(`round ${round}: ${outcomes.join(' | ')}`);
+  try {
+    const cycleRounds = 3 + Math.floor(random() * 6);
+    for (let r = 0; r < cycleRounds && Date.now() < deadline; r++) {
+      rounds++;
+      project.proxy.setRules(randomProxyRules());
+      project.emulator.setFaults({
+        lostCreateResponseRate: chance(0.2) ? 0.3 : 0,
+        truncateDownloadRate: chance(0.2) ? 0.5 : 0,
+      });
+      const count = chance(0.25) ? 2 : 1;
+      const outcomes = await Promise.all(Array.from({ length: count }, () => oneProcess()));
+      log(`cycle ${cycle} round ${r + 1}: ${outcomes.join(' | ')}`);
+    }
+    project.proxy.heal();
+    project.emulator.setFaults({ lostCreateResponseRate: 0, truncateDownloadRate: 0 });
+    const final = await project.build();
+    processes += project.results.length;
+    const videos = await project.videosPerPrompt();
+    const counts = prompts.map((p) => videos[p] ?? 0);
+    made.push(...counts);
+    if (final.code !== 0)
+      problems.push(`cycle ${cycle}: final build exit ${final.code}: ${final.stdout}${final.stderr}`);
+    problems.push(...(await project.integrityProblems()).map((p) => `cycle ${cycle}: ${p}`));
+    problems.push(...(await project.secretLeaks()).map((l) => `cycle ${cycle}: API key in ${l}`));
+    log(`cycle ${cycle}: final exit ${final.code}, videos per shot ${counts.join(' ')}`);
+  } finally {
+    await project.close();
+  }
 }
 
-project.proxy.heal();
-project.emulator.setFaults({ lostCreateResponseRate: 0, truncateDownloadRate: 0 });
-const final = await project.build();
-const videos = await project.videosPerPrompt();
-const made = prompts.map((p) => videos[p] ?? 0);
-const integrity = await project.integrityProblems();
-const leaks = await project.secretLeaks();
 const histogram = new Map<number, number>();
 for (const n of made) histogram.set(n, (histogram.get(n) ?? 0) + 1);
-
 const lines = [
-  `soak: ${minutes} min, seed ${values.seed}, ${round} rounds, ${project.results.length} processes`,
-  `final build: exit ${final.code}${final.code === 0 ? '' : `\n${final.stdout}${final.stderr}`}`,
-  `videos made per shot: ${made.join(' ')}`,
+  `soak: ${minutes} min, seed ${values.seed}, ${made.length / prompts.length} projects of ${prompts.length} shots, ${rounds} rounds of faults, ${processes} CLI processes`,
   `shots by videos made: ${[...histogram]
     .sort((a, b) => a[0] - b[0])
     .map(([n, c]) => `${c} made ${n}x`)
     .join(', ')}`,
-  `total videos: ${made.reduce((a, b) => a + b, 0)} for ${prompts.length} shots`,
-  `file problems: ${integrity.length === 0 ? 'none' : integrity.join('; ')}`,
-  `API key found in: ${leaks.length === 0 ? 'nothing' : leaks.join(', ')}`,
+  `total videos: ${made.reduce((a, b) => a + b, 0)} for ${made.length} shots`,
+  `problems (final build, files, API key): ${problems.length === 0 ? 'none' : `\n${problems.join('\n')}`}`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
-await project.close();
-process.exitCode =
-  final.code === 0 && made.every((n) => n === 1) && integrity.length === 0 && leaks.length === 0 ? 0 : 1;
+process.exitCode = made.every((n) => n === 1) && problems.length === 0 ? 0 : 1;
