@@ -13,6 +13,7 @@ import { mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/pro
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ShotKey } from '../core/brand.ts';
+import { afterDurableWrite, beforeDurableWrite } from '../core/test-faults.ts';
 
 /** Who holds a claim. */
 export interface ClaimOwner {
@@ -87,12 +88,14 @@ export class FileShotClaims implements ShotClaims {
       const mine: ClaimFile = { pid: process.pid, host: HOST, nonce: randomBytes(8).toString('hex') };
       try {
         // O_CREAT|O_EXCL: exactly one process creates the file.
+        const ordinal = beforeDurableWrite('claim', path); // test-only fault hook; free when unset
         const handle = await open(path, 'wx', 0o644);
         try {
           await handle.writeFile(JSON.stringify(mine));
         } finally {
           await handle.close();
         }
+        afterDurableWrite(ordinal);
         return this.#held(key, path, mine.nonce);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
