@@ -29,7 +29,9 @@ async function recovers(p: MoneyProject): Promise<void> {
   const paid = await p.videosPerPrompt();
   const healed = await p.build();
   expect(healed.code, healed.stdout + healed.stderr).toBe(0);
-  expect(paid).toEqual(ONE_EACH);
+  // Whatever the faulty run managed to pay for, it paid for once (nothing at all when no intent could be
+  // journaled: no create is sent without one).
+  expect(Object.values(paid).every((n) => n === 1)).toBe(true);
   expect(await p.videosPerPrompt()).toEqual(ONE_EACH);
   expect(await p.integrityProblems()).toEqual([]);
   expect((await p.build()).stdout).toMatch(/built 0 · cached 2 · failed 0/);
@@ -126,7 +128,9 @@ describe('a failing disk', () => {
     expect(out).toContain('ENOSPC');
     await p.write('storyboard.yaml', `${STORYBOARD}# saved again\n`);
     await idleAfter(2);
+    expect(out).toContain('failed 0');
     expect(watch.exitCode).toBeNull();
+    watch.kill('SIGINT');
     p.results.push({ code: 0, signal: null, stdout: out, stderr: '' });
     expect(await p.videosPerPrompt()).toEqual(ONE_EACH);
     expect(await p.integrityProblems()).toEqual([]);
