@@ -18,7 +18,7 @@ const STORYBOARD = storyboard({ shots: 2, remixChain: 2 });
 const PROMPTS = ['Shot s1.', 'Shot s2.', 'Remix r1.', 'Remix r2.'];
 /** Scenarios run at once (each is two CLI processes in sequence). */
 const PARALLEL = 2;
-const CRASH_AFTER_STRIDE = 3;
+const CRASH_AFTER_STRIDE = 5;
 
 /**
  * One crash at `fault`, then a plain rerun: what went wrong (empty when all is well), or undefined when the
@@ -74,7 +74,7 @@ describe('a kill -9 at a durable write, then a restart', () => {
     expect(failures).toEqual([]);
   });
 
-  it(`crash-after-write: every ${CRASH_AFTER_STRIDE}rd N ends with each shot built once`, async () => {
+  it(`crash-after-write: every ${CRASH_AFTER_STRIDE}th N ends with each shot built once`, async () => {
     const { points, failures } = await sweep('crash-after-write', CRASH_AFTER_STRIDE);
     expect(points).toBeGreaterThan(5);
     expect(failures).toEqual([]);
