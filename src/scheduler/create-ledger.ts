@@ -265,7 +265,8 @@ export class CreateLedger {
       `${this.path}.lock`,
       async () => {
         const { state, result } = await fn(await this.#read());
-        if (state !== undefined) await atomicWrite(this.path, `${JSON.stringify(state)}\n`, { kind: 'ledger' });
+        if (state !== undefined)
+          await atomicWrite(this.path, `${JSON.stringify(state)}\n`, { kind: 'ledger' });
         return result;
       },
       { clock: this.#options.clock, retryMs: this.#options.lockRetryMs, ...(signal ? { signal } : {}) },
