@@ -132,7 +132,8 @@ for (let cycle = 1; Date.now() < deadline; cycle++) {
     }
     project.proxy.heal();
     project.emulator.setFaults({ lostCreateResponseRate: 0, truncateDownloadRate: 0 });
-    const final = await project.build();
+    // Renders on first download and a loaded machine make a clean 30-shot build slow: give it minutes.
+    const final = await project.build([], { timeoutMs: 300_000 });
     processes += project.results.length;
     const videos = await project.videosPerPrompt();
     const counts = prompts.map((p) => videos[p] ?? 0);

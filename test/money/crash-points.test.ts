@@ -27,7 +27,7 @@ const CRASH_AFTER_STRIDE = 5;
 async function crashThenRestart(fault: string): Promise<string[] | undefined> {
   const project = await moneyProject({ storyboard: STORYBOARD });
   try {
-    const crashed = await project.build([], { SORA_BUILD_TEST_FAULTS: fault });
+    const crashed = await project.build([], { env: { SORA_BUILD_TEST_FAULTS: fault } });
     if (crashed.signal !== 'SIGKILL') {
       return crashed.code === 0 ? undefined : [`the run with the switch failed (${crashed.code})`];
     }

@@ -46,7 +46,9 @@ describe('a failing disk', () => {
       it(`${code} on every ${kind} write: the run ends saying where and why; the next completes`, async () => {
         project = await moneyProject({ storyboard: STORYBOARD });
         const p = project;
-        const faulty = await p.build([], { SORA_BUILD_TEST_FAULTS: `${code.toLowerCase()}:${kind}` });
+        const faulty = await p.build([], {
+          env: { SORA_BUILD_TEST_FAULTS: `${code.toLowerCase()}:${kind}` },
+        });
         const text = faulty.stdout + faulty.stderr;
         expect(faulty.signal, text).toBeNull();
         expect(faulty.code, text).toBe(1);
@@ -61,7 +63,7 @@ describe('a failing disk', () => {
   it('one failed journal write fails one shot; the other is still built in the same run (no wedge)', async () => {
     project = await moneyProject({ storyboard: STORYBOARD, maxInFlight: 1 });
     const p = project;
-    const faulty = await p.build([], { SORA_BUILD_TEST_FAULTS: 'enospc:journal:1' });
+    const faulty = await p.build([], { env: { SORA_BUILD_TEST_FAULTS: 'enospc:journal:1' } });
     const text = faulty.stdout + faulty.stderr;
     expect(faulty.code, text).toBe(1);
     expect(text).toMatch(/built 1 · cached 0 · failed 1/);
@@ -74,7 +76,7 @@ describe('a failing disk', () => {
   it('one failed lockfile write does not stop later lockfile writes of the same run', async () => {
     project = await moneyProject({ storyboard: STORYBOARD, maxInFlight: 1 });
     const p = project;
-    const faulty = await p.build([], { SORA_BUILD_TEST_FAULTS: 'eio:lockfile:1' });
+    const faulty = await p.build([], { env: { SORA_BUILD_TEST_FAULTS: 'eio:lockfile:1' } });
     expect(faulty.code, faulty.stdout + faulty.stderr).toBe(1);
     expect(faulty.stdout + faulty.stderr).toContain('EIO');
     const lock = await p.read('storyboard.lock');
@@ -100,7 +102,7 @@ describe('a failing disk', () => {
   it('EACCES placing files in out/: the error names the path and the code; once fixed, nothing is generated again', async () => {
     project = await moneyProject({ storyboard: STORYBOARD });
     const p = project;
-    const faulty = await p.build([], { SORA_BUILD_TEST_FAULTS: 'eacces:out' });
+    const faulty = await p.build([], { env: { SORA_BUILD_TEST_FAULTS: 'eacces:out' } });
     const text = faulty.stdout + faulty.stderr;
     expect(faulty.code, text).toBe(1);
     expect(text).toMatch(/out\/s[12]\.mp4/);

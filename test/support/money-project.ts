@@ -20,8 +20,11 @@ export interface MoneyProject extends Project {
   readonly proxy: FaultProxy;
   /** Every CLI result so far, for the secret scan. */
   readonly results: CliResult[];
-  /** Runs `build --reporter plain` (plus `args`), remembering the result. */
-  build(args?: readonly string[], env?: Record<string, string>): Promise<CliResult>;
+  /** Runs `build --reporter plain` (plus `args`), remembering the result; killed after `timeoutMs` (60 s). */
+  build(
+    args?: readonly string[],
+    options?: { readonly env?: Record<string, string>; readonly timeoutMs?: number },
+  ): Promise<CliResult>;
   /** Videos the service made, per prompt (each shot has its own prompt), straight from its List. */
   videosPerPrompt(): Promise<Record<string, number>>;
   /**
@@ -72,8 +75,14 @@ export async function moneyProject(options: MoneyProjectOptions): Promise<MoneyP
   return Object.assign(project, {
     proxy,
     results,
-    async build(args: readonly string[] = [], env: Record<string, string> = {}) {
-      const result = await project.run(['build', '--reporter', 'plain', ...args], { env });
+    async build(
+      args: readonly string[] = [],
+      options: { readonly env?: Record<string, string>; readonly timeoutMs?: number } = {},
+    ) {
+      const result = await project.run(['build', '--reporter', 'plain', ...args], {
+        env: options.env ?? {},
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      });
       results.push(result);
       return result;
     },
