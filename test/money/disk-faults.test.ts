@@ -85,10 +85,7 @@ describe('a failing disk', () => {
     await recovers(p);
   });
 
-  // KNOWN FAILURE on main 75186d7, skipped until fixed: materialise's mkdir fails with EEXIST (ENOTDIR for
-  // a file further down), which `LOCAL_IO_CODES` (src/engine/shot-failure.ts) does not list, so the run
-  // ends in "internal error" instead of failing the shot with its path and code.
-  it.skip('an out/ that is a file: the error names the path; once fixed, nothing is generated again', async () => {
+  it('an out/ that is a file: the error names the path; once fixed, nothing is generated again', async () => {
     project = await moneyProject({ storyboard: STORYBOARD });
     const p = project;
     await writeFile(join(p.dir, 'out'), 'not a folder\n');
@@ -113,10 +110,7 @@ describe('a failing disk', () => {
     await recovers(p);
   });
 
-  // KNOWN FAILURE on main 75186d7, skipped until fixed: the watch session survives, but the engine remembers
-  // every failed key (build-engine.ts `#fail`), a local-io one too, so the next save says "not resubmitted:
-  // it failed in this session (local-io)" and the shot is never built while the session lives.
-  it.skip('a watch session survives a full disk and builds the failed shot on the next save', async () => {
+  it('a watch session survives a full disk and builds the failed shot on the next save', async () => {
     project = await moneyProject({ storyboard: STORYBOARD, maxInFlight: 1 });
     const p = project;
     watch = p.spawn(['watch', '--reporter', 'plain', '--debounce', '200'], {
