@@ -34,7 +34,7 @@ async function recovers(p: MoneyProject): Promise<void> {
   expect(Object.values(paid).every((n) => n === 1)).toBe(true);
   expect(await p.videosPerPrompt()).toEqual(ONE_EACH);
   expect(await p.integrityProblems()).toEqual([]);
-  expect((await p.build()).stdout).toMatch(/built 0 · cached 2 · failed 0/);
+  expect((await p.build()).stdout).toMatch(/built 0 · fresh 2 · cached 0 · failed 0/);
   expect(await p.secretLeaks()).toEqual([]);
 }
 
@@ -66,7 +66,7 @@ describe('a failing disk', () => {
     const faulty = await p.build([], { env: { SORA_BUILD_TEST_FAULTS: 'enospc:journal:1' } });
     const text = faulty.stdout + faulty.stderr;
     expect(faulty.code, text).toBe(1);
-    expect(text).toMatch(/built 1 · cached 0 · failed 1/);
+    expect(text).toMatch(/built 1 · fresh 0 · cached 0 · failed 1/);
     expect(text).toContain('ENOSPC');
     const healed = await p.build();
     expect(healed.code, healed.stdout + healed.stderr).toBe(0);
@@ -136,6 +136,6 @@ describe('a failing disk', () => {
     p.results.push({ code: 0, signal: null, stdout: out, stderr: '' });
     expect(await p.videosPerPrompt()).toEqual(ONE_EACH);
     expect(await p.integrityProblems()).toEqual([]);
-    expect((await p.build()).stdout).toMatch(/built 0 · cached 2 · failed 0/);
+    expect((await p.build()).stdout).toMatch(/built 0 · fresh 2 · cached 0 · failed 0/);
   });
 });

@@ -35,12 +35,12 @@ async function faultyThenHealed(p: MoneyProject, heal: () => void, says: RegExp)
   heal();
   const healed = await p.build();
   expect(healed.code, healed.stdout + healed.stderr).toBe(0);
-  expect(healed.stdout).toMatch(/built 2 · cached 0 · failed 0/);
+  expect(healed.stdout).toMatch(/built 2 · fresh 0 · cached 0 · failed 0/);
   expect(paidWhileFaulty).toEqual(ONE_EACH);
   expect(await p.videosPerPrompt()).toEqual(ONE_EACH);
   expect(await p.integrityProblems()).toEqual([]);
   const again = await p.build();
-  expect(again.stdout).toMatch(/built 0 · cached 2 · failed 0/);
+  expect(again.stdout).toMatch(/built 0 · fresh 2 · cached 0 · failed 0/);
   expect(await p.secretLeaks()).toEqual([]);
 }
 
