@@ -5,7 +5,6 @@
  * readable, the API key nowhere.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLockfile } from '../../src/cache/lockfile.ts';
@@ -51,9 +50,6 @@ export async function moneyProject(options: MoneyProjectOptions): Promise<MoneyP
     speed,
     emulator: { createsPerMinute: 10_000, renderFps: 1, seed: 11 },
     quota: { createsPerMinute: 10_000, maxInFlight: options.maxInFlight ?? 8 },
-    // Memory-backed where the machine has it: a crash-point sweep makes thousands of fsyncs, which cost
-    // milliseconds each on a disk and nothing here; durability across a process kill does not need the disk.
-    ...(existsSync('/dev/shm') ? { parentDir: '/dev/shm' } : {}),
   });
   const proxy = await startFaultProxy({ target: project.emulator.url });
   await writeFile(
