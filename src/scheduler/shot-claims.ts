@@ -9,7 +9,7 @@
  * take over only what is provably dead or stale.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ShotKey } from '../core/brand.ts';
@@ -87,13 +87,16 @@ export class FileShotClaims implements ShotClaims {
     for (let attempt = 0; attempt < 3; attempt++) {
       const mine: ClaimFile = { pid: process.pid, host: HOST, nonce: randomBytes(8).toString('hex') };
       try {
-        // O_CREAT|O_EXCL: exactly one process creates the file.
+        // The claim is written whole to a temp file, then linked into place: link(2) fails with EEXIST when
+        // the name is taken, so exactly one process creates it, and a kill can never leave a claim file
+        // half-written (an empty claim would be judged only by its age, stalling the next build).
         const ordinal = beforeDurableWrite('claim', path); // test-only fault hook; free when unset
-        const handle = await open(path, 'wx', 0o644);
+        const temp = `${path}.${mine.nonce}.tmp`;
         try {
-          await handle.writeFile(JSON.stringify(mine));
+          await writeFile(temp, JSON.stringify(mine), { mode: 0o644 });
+          await link(temp, path);
         } finally {
-          await handle.close();
+          await unlink(temp).catch(() => undefined);
         }
         afterDurableWrite(ordinal);
         return this.#held(key, path, mine.nonce);
@@ -138,8 +141,11 @@ export class FileShotClaims implements ShotClaims {
       if (claim.pid === process.pid) return !heldHere.has(claim.nonce);
       if (!isAlive(claim.pid)) return true;
     }
-    // Another host, a file caught half-written, or a pid now used by an unrelated process: judged by the
-    // last refresh (a live owner refreshes every `refreshMs`).
+    // Claims are linked into place whole, so an unreadable one is debris (an older sora-build killed while
+    // writing it, a damaged disk), never a live owner's: take it over at once.
+    if (claim === 'unreadable') return true;
+    // Another host, or a pid now used by an unrelated process: judged by the last refresh (a live owner
+    // refreshes every `refreshMs`).
     const info = await stat(path).catch(() => undefined);
     return info === undefined || Date.now() - info.mtimeMs > this.#staleMs;
   }

@@ -34,8 +34,6 @@ async function crashThenRestart(fault: string): Promise<string[] | undefined> {
       return crashed.code === 0 ? undefined : [`the run with the switch failed (${crashed.code})`];
     }
     const problems: string[] = [];
-    // 90 s: a claim file a kill left empty is judged by its age (see the skipped test below) and takes a
-    // minute to go stale; the restart must still finish, and pay nothing twice.
     const rerun = await project.build([], { timeoutMs: 90_000 });
     if (rerun.code !== 0) {
       const tail = (rerun.stdout + rerun.stderr).trim().split('\n').slice(-8).join(' | ');
@@ -84,11 +82,10 @@ describe('a kill -9 at a durable write, then a restart', () => {
     expect(failures).toEqual([]);
   });
 
-  // KNOWN FAILURE on main, skipped until fixed: a claim is created with open('wx') and then written, so a
-  // kill -9 between the two (seen once in the sweep above under heavy load) leaves an empty claim file. It
-  // is "unreadable", judged only by its age, and the next build waits silently for `staleMs` (60 s) before
-  // taking the key over. Creating the claim whole (write a temp file, then link it into place) fixes it.
-  it.skip('a claim file a kill left empty does not stall the next build', async () => {
+  // A claim used to be created with open('wx') and then written, so a kill -9 between the two left an empty
+  // claim file that the next build waited on for `staleMs` (60 s). Claims are now linked into place whole,
+  // and an unreadable claim is taken over at once.
+  it('a claim file a kill left empty does not stall the next build', async () => {
     const project = await moneyProject({ storyboard: storyboard({ shots: 1 }) });
     try {
       const plan = await project.run(['plan', '--json']);
