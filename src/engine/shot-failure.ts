@@ -74,9 +74,11 @@ export function localIoFailure(
   const path = (error as { path?: unknown } | null)?.path;
   const where = typeof path === 'string' ? ` (${path})` : '';
   const detail = error instanceof Error ? error.message : String(error);
+  // Node's own messages already start with the code ("ENOSPC: no space left on device, write"): say it once.
+  const said = code !== null && detail.startsWith(`${code}:`) ? detail : `${code ?? 'error'}: ${detail}`;
   return {
     reason: 'local-io',
-    message: `${what} failed${where}: ${code ?? 'error'}: ${detail}`,
+    message: `${what} failed${where}: ${said}`,
     code,
     videoId,
     retryable: true,
