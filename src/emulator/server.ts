@@ -304,6 +304,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     sendJson(res, 404, errorBody(invalidUrl(req.method ?? 'GET', path)));
   };
 
+  /**
+   * The faults every API shares, before the request is read: latency, a dropped connection, a 5xx in the API's
+   * own error shape. True when the request has been answered (or dropped) here.
+   */
+  const transportFault = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: MutableEntry,
+    serverErrorResult: () => RouteResult,
+  ): Promise<boolean> => {
+    const faults = state.faults;
+    if (faults.latencyMs > 0) await clock.sleep(faults.latencyMs);
+    if (state.faultRandom.chance(faults.dropConnectionRate)) {
+      entry.fault = 'dropped-connection';
+      req.socket.destroy();
+      return true;
+    }
+    if (state.faultRandom.chance(faults.serverErrorRate)) {
+      entry.fault = 'server-error';
+      await sendResult(res, serverErrorResult(), entry);
+      return true;
+    }
+    return false;
+  };
+
   /** Veo on Vertex, Runway and fal: the same faults, each API's own credentials and error shapes. */
   const handlePartner = async (
     req: IncomingMessage,
@@ -313,17 +338,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     api: PartnerApi,
     path: string,
   ): Promise<void> => {
-    const faults = state.faults;
-    if (faults.latencyMs > 0) await clock.sleep(faults.latencyMs);
-    if (state.faultRandom.chance(faults.dropConnectionRate)) {
-      entry.fault = 'dropped-connection';
-      req.socket.destroy();
-      return;
-    }
-    if (state.faultRandom.chance(faults.serverErrorRate)) {
-      entry.fault = 'server-error';
-      return sendResult(res, partnerServerError(api), entry);
-    }
+    if (await transportFault(req, res, entry, () => partnerServerError(api))) return;
     const raw = await readBody(req, MAX_BODY_BYTES);
     if (!raw.ok) return sendResult(res, json(413, { error: 'The request body is too large.' }), entry);
     const request: PartnerRequest = {
@@ -364,17 +379,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (partner !== undefined) return handlePartner(req, res, url, entry, partner.api, partner.path);
     const azure = url.pathname.startsWith('/openai/');
     if (azure) res.setHeader('apim-request-id', randomUUID());
-    const faults = state.faults;
-    if (faults.latencyMs > 0) await clock.sleep(faults.latencyMs);
-    if (state.faultRandom.chance(faults.dropConnectionRate)) {
-      entry.fault = 'dropped-connection';
-      req.socket.destroy();
-      return;
-    }
-    if (state.faultRandom.chance(faults.serverErrorRate)) {
-      entry.fault = 'server-error';
-      return sendResult(res, { kind: 'error', error: serverError() }, entry);
-    }
+    if (await transportFault(req, res, entry, () => ({ kind: 'error', error: serverError() }))) return;
     const raw = await readBody(req, MAX_BODY_BYTES);
     if (!raw.ok) {
       return sendResult(
