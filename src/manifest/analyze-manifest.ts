@@ -16,6 +16,8 @@ import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.ts';
 import { CAPABILITIES } from '../config/capabilities.ts';
 import type { ModelCapabilities } from '../config/capabilities.ts';
 import type { ProviderType } from '../config/types.ts';
+import { unreachable } from '../core/unreachable.ts';
+import { checkCapabilities } from './check-capabilities.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { interpolate } from './interpolate.ts';
 import { BUILTIN_DEFAULTS, builtinModel, MAX_PROMPT_LENGTH, SHOT_FIELDS } from './manifest-schema.ts';
@@ -346,42 +348,58 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     }
     if (caps !== undefined && r.model !== undefined) {
       const model = r.model.value;
-      if (link === undefined) {
-        if (r.size !== undefined && !caps.sizes.includes(r.size.value)) {
-          report(
-            'error',
-            `Expected \`size\` to be one of ${caps.sizes.join(', ')} for model ${model}, but found ${r.size.value}`,
-            r.size.from === 'builtin' ? r.model.location : r.size.location,
-            shot.id,
-            isShared(r.size),
-          );
-        }
-      } else if (!caps[link.relation === 'remix_of' ? 'remix' : 'extend']) {
+      if (link !== undefined && !caps[link.relation === 'remix_of' ? 'remix' : 'extend']) {
         const what = link.relation === 'remix_of' ? 'remix' : 'extend';
         error(
           `Expected the model of \`${link.id}\` to support ${what}, but ${model} on provider type ${options.providerType} cannot ${what} a video`,
           shot.fields.get(link.relation)!.location,
         );
       }
-      if (
-        link?.relation !== 'remix_of' &&
-        r.seconds !== undefined &&
-        !caps.seconds.includes(r.seconds.value)
-      ) {
-        report(
-          'error',
-          `Expected \`seconds\`${link === undefined ? '' : ' (the seconds added)'} to be one of ${caps.seconds.join(', ')} for model ${model}, but found ${r.seconds.value}`,
-          r.seconds.from === 'builtin' ? r.model.location : r.seconds.location,
-          shot.id,
-          isShared(r.seconds),
-        );
-      }
       const ref = shot.fields.get('input_reference');
-      if (ref !== undefined && link === undefined && !caps.inputReference) {
-        error(
-          `Expected no \`input_reference\`: model ${model} on provider type ${options.providerType} takes none, but found one`,
-          ref.keyLocation,
-        );
+      const problems = checkCapabilities(caps, {
+        model,
+        providerType: String(options.providerType),
+        size: r.size?.value,
+        seconds: link?.relation === 'remix_of' ? undefined : r.seconds?.value,
+        relation: link?.relation,
+        frames:
+          ref !== undefined && link === undefined ? [{ at: 'first', crop: false, shortForm: true }] : [],
+        inputVideo: undefined,
+        referenceImages: 0,
+        variants: undefined,
+        negativePrompt: false,
+        seed: false,
+        audio: undefined,
+      });
+      for (const p of problems) {
+        switch (p.field) {
+          case 'size':
+          case 'seconds': {
+            const src = p.field === 'size' ? r.size : r.seconds;
+            if (src === undefined) break;
+            report(
+              'error',
+              p.message,
+              src.from === 'builtin' ? r.model.location : src.location,
+              shot.id,
+              isShared(src),
+            );
+            break;
+          }
+          case 'input_reference':
+            if (ref !== undefined) error(p.message, ref.keyLocation);
+            break;
+          case 'frames':
+          case 'input_video':
+          case 'reference_images':
+          case 'variants':
+          case 'negative_prompt':
+          case 'seed':
+          case 'audio':
+            break;
+          default:
+            unreachable(p.field);
+        }
       }
     }
 
