@@ -1,4 +1,5 @@
 import type { ProviderType } from './types.ts';
+import { VEO_CAPABILITIES } from './veo-capabilities.ts';
 
 /**
  * What each model accepts, per provider type (design.md section 10): the analyzer checks every shot against
@@ -187,10 +188,11 @@ export const CAPABILITIES: Readonly<Record<ProviderType, Readonly<Record<string,
   openai: openaiVideos,
   emulator: openaiVideos,
   'azure-sora1': { sora: sora1, 'sora-1': sora1 },
+  'vertex-veo': VEO_CAPABILITIES,
 };
 
 /** The provider family that enters the shot key: placeholder videos must never satisfy a real build. */
-export type ProviderFamily = 'openai-videos' | 'azure-sora1' | 'emulator';
+export type ProviderFamily = 'openai-videos' | 'azure-sora1' | 'emulator' | 'vertex-veo';
 
 export function providerFamily(type: ProviderType): ProviderFamily {
   switch (type) {
@@ -200,5 +202,7 @@ export function providerFamily(type: ProviderType): ProviderFamily {
       return 'azure-sora1';
     case 'emulator':
       return 'emulator';
+    case 'vertex-veo':
+      return 'vertex-veo';
   }
 }

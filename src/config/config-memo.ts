@@ -43,6 +43,7 @@ interface StoredProvider {
   readonly quota: ProviderConfig['quota'];
   readonly pricing: ProviderConfig['pricing'];
   readonly renderSecondsPerSecond: number | null;
+  readonly vertex?: ProviderConfig['vertex'];
   /** In the config file, or null for the built-in emulator. */
   readonly location: Span | null;
 }
@@ -107,6 +108,7 @@ export async function lookupConfigMemo(
       quota: p.quota,
       pricing: p.pricing,
       renderSecondsPerSecond: p.renderSecondsPerSecond ?? undefined,
+      ...(p.vertex !== undefined && { vertex: p.vertex }),
       location,
     });
   }
@@ -165,6 +167,7 @@ export async function storeConfigMemo(parts: ConfigMemoParts, load: ConfigLoad):
       quota: p.quota,
       pricing: p.pricing,
       renderSecondsPerSecond: p.renderSecondsPerSecond ?? null,
+      ...(p.vertex !== undefined && { vertex: p.vertex }),
       location,
     });
   }

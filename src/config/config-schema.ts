@@ -4,7 +4,7 @@
  */
 import type { AuthMode, ProviderType } from './types.ts';
 
-export const PROVIDER_TYPES: readonly ProviderType[] = ['emulator', 'openai', 'azure-sora1'];
+export const PROVIDER_TYPES: readonly ProviderType[] = ['emulator', 'openai', 'azure-sora1', 'vertex-veo'];
 export const AUTH_MODES: readonly AuthMode[] = ['api-key', 'entra'];
 /** Provider names: used on the command line (`--provider NAME`) and in file names under the cache. */
 export const PROVIDER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
@@ -20,7 +20,15 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
 ];
 
 export type ProviderField =
-  'type' | 'base_url' | 'auth' | 'deployments' | 'quota' | 'pricing' | 'render_seconds_per_second';
+  | 'type'
+  | 'base_url'
+  | 'auth'
+  | 'deployments'
+  | 'quota'
+  | 'pricing'
+  | 'render_seconds_per_second'
+  | 'project'
+  | 'location';
 export const PROVIDER_FIELDS: readonly ProviderField[] = [
   'type',
   'base_url',
@@ -29,6 +37,8 @@ export const PROVIDER_FIELDS: readonly ProviderField[] = [
   'quota',
   'pricing',
   'render_seconds_per_second',
+  'project',
+  'location',
 ];
 
 export type QuotaField = 'creates_per_minute' | 'max_in_flight';
@@ -73,12 +83,12 @@ const providerSchema: Readonly<Record<ProviderField, JsonSchema>> = {
   type: {
     enum: PROVIDER_TYPES,
     description:
-      'emulator (embedded, offline, free), openai (the OpenAI Videos API: OpenAI, Azure OpenAI v1, gateways) or azure-sora1.',
+      'emulator (embedded, offline, free), openai (the OpenAI Videos API: OpenAI, Azure OpenAI v1, gateways), azure-sora1, or vertex-veo (Veo 3.1 on Google Vertex AI).',
   },
   base_url: {
     type: 'string',
     description:
-      'http(s) URL of the API, e.g. https://RESOURCE.openai.azure.com/openai/v1/. openai: default OPENAI_BASE_URL, else the SDK default.',
+      'http(s) URL of the API, e.g. https://RESOURCE.openai.azure.com/openai/v1/. openai: default OPENAI_BASE_URL, else the SDK default. vertex-veo: the service root (default https://LOCATION-aiplatform.googleapis.com/).',
   },
   auth: {
     enum: AUTH_MODES,
@@ -104,6 +114,16 @@ const providerSchema: Readonly<Record<ProviderField, JsonSchema>> = {
     type: 'number',
     exclusiveMinimum: 0,
     description: 'emulator only: seconds of render time per second of video. Default 6.',
+  },
+  project: {
+    type: 'string',
+    minLength: 1,
+    description: 'vertex-veo only: the Google Cloud project. Default GOOGLE_CLOUD_PROJECT.',
+  },
+  location: {
+    type: 'string',
+    pattern: '^[a-z0-9-]+$',
+    description: 'vertex-veo only: the Vertex AI region. Default GOOGLE_CLOUD_LOCATION, else us-central1.',
   },
 };
 

@@ -245,6 +245,7 @@ function readProvider(
   if (authField !== undefined && type === 'emulator') {
     error('Expected no `auth` for `type: emulator` (it accepts any key), but found one', authField.key);
   }
+  const vertex = readVertexFields(type, name, field, error);
   const renderField = field('render_seconds_per_second');
   if (renderField !== undefined && type !== 'emulator') {
     error(
@@ -282,6 +283,50 @@ function readProvider(
     },
     pricing,
     renderSecondsPerSecond: type === 'emulator' ? (renderField?.value as number | undefined) : undefined,
+    ...(vertex !== undefined && { vertex }),
     location: loc(keyNode),
+  };
+}
+
+/**
+ * `project` and `location` belong to `type: vertex-veo`, which authenticates through Google's Application
+ * Default Credentials and names its models as Vertex does: `auth` and `deployments` mean nothing there.
+ */
+function readVertexFields(
+  type: ProviderType,
+  name: string,
+  field: (f: string) => { value: unknown; node: ParsedNode; key: ParsedNode } | undefined,
+  error: (message: string, at: ParsedNode) => void,
+): ProviderConfig['vertex'] {
+  const project = field('project');
+  const location = field('location');
+  if (type !== 'vertex-veo') {
+    for (const [f, found] of [
+      ['project', project],
+      ['location', location],
+    ] as const) {
+      if (found !== undefined)
+        error(
+          `Expected \`${f}\` only for \`type: vertex-veo\`, but provider \`${name}\` is type ${type}`,
+          found.key,
+        );
+    }
+    return undefined;
+  }
+  const auth = field('auth');
+  if (auth !== undefined)
+    error(
+      'Expected no `auth` for `type: vertex-veo` (it uses Google Application Default Credentials: `gcloud auth application-default login` or GOOGLE_APPLICATION_CREDENTIALS), but found one',
+      auth.key,
+    );
+  const deployments = field('deployments');
+  if (deployments !== undefined)
+    error(
+      'Expected no `deployments` for `type: vertex-veo` (models are named as Vertex names them, e.g. veo-3.1-generate-001), but found one',
+      deployments.key,
+    );
+  return {
+    ...(project !== undefined && { project: String(project.value) }),
+    ...(location !== undefined && { location: String(location.value) }),
   };
 }

@@ -1,7 +1,7 @@
 import type { Location } from '../core/diagnostic.ts';
 
 /** The kinds of provider adapters. `emulator` runs the embedded emulator and talks to it like `openai`. */
-export type ProviderType = 'emulator' | 'openai' | 'azure-sora1';
+export type ProviderType = 'emulator' | 'openai' | 'azure-sora1' | 'vertex-veo';
 
 /** How the `openai` / `azure-sora1` adapters authenticate. */
 export type AuthMode = 'api-key' | 'entra';
@@ -27,6 +27,11 @@ export interface ProviderConfig {
   readonly pricing: Readonly<Record<string, { readonly usdPerSecond: number }>>;
   /** Emulator only: seconds of render time per second of video (emulator time). */
   readonly renderSecondsPerSecond: number | undefined;
+  /**
+   * `vertex-veo` only: the Google Cloud project and region from the config; absent = GOOGLE_CLOUD_PROJECT /
+   * GOOGLE_CLOUD_LOCATION (the SDK's own variables), the region defaulting to us-central1.
+   */
+  readonly vertex?: { readonly project?: string; readonly location?: string };
   readonly location: Location;
 }
 

@@ -123,6 +123,13 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
         redactor,
       });
     }
+    case 'vertex-veo':
+      // A JobProvider (create-vertex-veo.ts); the engine takes it once it runs on JobProvider.
+      throw new ProviderError({
+        kind: 'invalid-request',
+        message: `${config.name}: type vertex-veo is not available to this command yet`,
+        delivered: 'no',
+      });
     default:
       return unreachable(config.type);
   }

@@ -48,7 +48,12 @@ const EVERY_SHOT_FIELD: Record<ShotField, true> = {
 };
 const EVERY_FIT: Record<Fit, true> = { none: true, cover: true, contain: true };
 const EVERY_ASSET: Record<Asset, true> = { video: true, thumbnail: true, spritesheet: true };
-const EVERY_PROVIDER_TYPE: Record<ProviderType, true> = { emulator: true, openai: true, 'azure-sora1': true };
+const EVERY_PROVIDER_TYPE: Record<ProviderType, true> = {
+  emulator: true,
+  openai: true,
+  'azure-sora1': true,
+  'vertex-veo': true,
+};
 const EVERY_AUTH: Record<AuthMode, true> = { 'api-key': true, entra: true };
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 
