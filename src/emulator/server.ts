@@ -29,6 +29,7 @@ import { routeSora1 } from './sora1-routes.ts';
 import type { PartnerApi, PartnerRequest } from './partner-api.ts';
 import { json, partnerApiOf, partnerServerError } from './partner-api.ts';
 import { routeVertex } from './vertex-routes.ts';
+import { answerGceMetadata, GCE_METADATA_PREFIX } from './gce-metadata.ts';
 import { routeRunway } from './runway-routes.ts';
 import { routeFal } from './fal-routes.ts';
 
@@ -49,6 +50,12 @@ export interface EmulatorOptions {
   readonly apiKeys?: readonly string[];
   /** Further accepted bearer tokens, e.g. Entra ID test tokens. @default [] */
   readonly bearerTokens?: readonly string[];
+  /**
+   * The access token the emulated GCE metadata server (`/computeMetadata/v1/…`, gce-metadata.ts) hands to
+   * Google's Application Default Credentials. @default the first bearer token, else the first API key, else a
+   * random token this emulator accepts
+   */
+  readonly metadataToken?: string;
   /** Faults to inject from the start. @default none */
   readonly faults?: Partial<EmulatorFaults>;
   /** Bind to a non-loopback host. @default false */
@@ -147,7 +154,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   await state.restore();
   const apiKeys = options.apiKeys;
-  const bearerTokens = options.bearerTokens ?? [];
+  const metadataToken =
+    options.metadataToken ??
+    options.bearerTokens?.[0] ??
+    apiKeys?.[0] ??
+    `ya29.emulator-${randomUUID().replace(/-/g, '')}`;
+  const bearerTokens = [...(options.bearerTokens ?? []), metadataToken];
   let log: MutableEntry[] = [];
 
   const authenticate = (req: IncomingMessage, azure: boolean): ApiError | null => {
@@ -433,6 +445,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       time: clock.now(),
     };
     log.push(entry);
+    if (url.pathname.startsWith(`${GCE_METADATA_PREFIX}/`) || url.pathname === GCE_METADATA_PREFIX) {
+      // Not the service: the machine's own metadata server, which no service fault touches.
+      const answer = answerGceMetadata(url.pathname, req.headers, metadataToken);
+      entry.status = answer.status;
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
     handleApi(req, res, url, entry).catch((error: unknown) => {
       entry.status = 500;
       failInternally(res, error);

@@ -174,3 +174,23 @@ describe('Veo quota', () => {
     }
   });
 });
+
+describe('the metadata server that Application Default Credentials read', () => {
+  it('hands out a token the Vertex routes accept, only with Metadata-Flavor: Google', async () => {
+    const flavor = { 'metadata-flavor': 'Google' };
+    const ping = await fetch(`${emulator.url}/computeMetadata/v1/instance`, { headers: flavor });
+    expect(ping.status).toBe(200);
+    expect(ping.headers.get('metadata-flavor')).toBe('Google');
+    const refused = await fetch(`${emulator.url}/computeMetadata/v1/instance/service-accounts/default/token`);
+    expect(refused.status).toBe(403);
+    const res = await fetch(
+      `${emulator.url}/computeMetadata/v1/instance/service-accounts/default/token?scopes=x`,
+      { headers: flavor },
+    );
+    const token = (await res.json()) as { access_token: string; token_type: string };
+    expect(token).toMatchObject({ access_token: TOKEN, token_type: 'Bearer' });
+    const ai = vertexClient(emulator.url, token.access_token);
+    const op = await ai.models.generateVideos({ model: MODEL, source: { prompt: 'With ADC' } });
+    expect(op.name).toContain('/operations/');
+  });
+});

@@ -26,6 +26,11 @@ providers:
   local:
     type: emulator
     render_seconds_per_second: 2
+  veo:
+    type: vertex-veo
+    project: demo-project
+    location: europe-west4
+    base_url: http://127.0.0.1:9/
 `;
 
 let dir: string;
@@ -70,6 +75,11 @@ it('gives back from the memo exactly what the parser read', async () => {
   expect(second.config?.provider.location.file.contents).toBe(CONFIG);
   expect(second.config?.provider.baseUrl).toBe('https://example.invalid/v1');
   expect(second.config?.providers.get('local')?.renderSecondsPerSecond).toBe(2);
+  expect(second.config?.providers.get('veo')).toMatchObject({
+    type: 'vertex-veo',
+    baseUrl: 'http://127.0.0.1:9/',
+    vertex: { project: 'demo-project', location: 'europe-west4' },
+  });
   expect(second.config?.providers.get('emulator')?.location.file.path).toBe('<built-in defaults>');
   // A hit does not rewrite the memo.
   expect((await stat(memo)).mtimeMs).toBe(written.mtimeMs);
