@@ -2,6 +2,7 @@
  * The config file's own schema, in code (see src/manifest/manifest-schema.ts for why): field lists for the
  * loader, and the JSON Schema written to `schemas/config.schema.json`.
  */
+import { unreachable } from '../core/unreachable.ts';
 import type { AuthMode, ProviderType } from './types.ts';
 
 export const PROVIDER_TYPES: readonly ProviderType[] = ['emulator', 'openai', 'azure-sora1', 'vertex-veo'];
@@ -46,6 +47,28 @@ export const QUOTA_FIELDS: readonly QuotaField[] = ['creates_per_minute', 'max_i
 
 /** Defaults (documented in the README): conservative enough for a new Azure deployment. */
 export const DEFAULT_QUOTA = { createsPerMinute: 2, maxInFlight: 4 } as const;
+
+/**
+ * A provider type's quota when the config sets none, each figure with where it comes from (the README's
+ * provider table repeats them). A service's own limits differ per account: these only start a project safely.
+ */
+export function defaultQuota(type: ProviderType): {
+  readonly createsPerMinute: number;
+  readonly maxInFlight: number;
+} {
+  switch (type) {
+    case 'emulator':
+    case 'openai':
+    case 'azure-sora1':
+      return DEFAULT_QUOTA;
+    case 'vertex-veo':
+      // 10 a minute: Vertex's Veo 3 page, "Maximum API requests per minute per project: 10" (a third-party page
+      // says 50 for the 3.1 -001 models; not confirmed). 4 at once: a guess, set it (Google publishes none).
+      return { createsPerMinute: 10, maxInFlight: 4 };
+    default:
+      return unreachable(type);
+  }
+}
 export const DEFAULT_PROVIDER_NAME = 'emulator';
 export const DEFAULT_OUT_DIR = 'out';
 export const DEFAULT_CACHE_DIR = '.sora-build';
@@ -69,7 +92,8 @@ const quotaSchema: Readonly<Record<QuotaField, JsonSchema>> = {
     type: 'integer',
     minimum: 1,
     maximum: Number.MAX_SAFE_INTEGER,
-    description: 'Create, remix and extend requests in any sliding 60 s window. Default 2.',
+    description:
+      'Create, remix and extend requests in any sliding 60 s window. Default 2 (vertex-veo: 10; see the README).',
   },
   max_in_flight: {
     type: 'integer',

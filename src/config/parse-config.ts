@@ -19,7 +19,7 @@ import {
   DEFAULT_MANIFEST,
   DEFAULT_OUT_DIR,
   DEFAULT_PROVIDER_NAME,
-  DEFAULT_QUOTA,
+  defaultQuota,
   PROVIDER_NAME_PATTERN,
 } from './config-schema.ts';
 import { BUILTIN_LOCATION, builtinEmulator, chooseProvider, emulatorPricing } from './load-config.ts';
@@ -278,8 +278,8 @@ function readProvider(
     auth: (authField?.value ?? 'api-key') as AuthMode,
     deployments,
     quota: {
-      createsPerMinute: quota.creates_per_minute ?? DEFAULT_QUOTA.createsPerMinute,
-      maxInFlight: quota.max_in_flight ?? DEFAULT_QUOTA.maxInFlight,
+      createsPerMinute: quota.creates_per_minute ?? defaultQuota(type).createsPerMinute,
+      maxInFlight: quota.max_in_flight ?? defaultQuota(type).maxInFlight,
     },
     pricing,
     renderSecondsPerSecond: type === 'emulator' ? (renderField?.value as number | undefined) : undefined,

@@ -79,6 +79,8 @@ it('gives back from the memo exactly what the parser read', async () => {
     type: 'vertex-veo',
     baseUrl: 'http://127.0.0.1:9/',
     vertex: { project: 'demo-project', location: 'europe-west4' },
+    // The type's own default quota (config-schema.ts defaultQuota).
+    quota: { createsPerMinute: 10, maxInFlight: 4 },
   });
   expect(second.config?.providers.get('emulator')?.location.file.path).toBe('<built-in defaults>');
   // A hit does not rewrite the memo.
