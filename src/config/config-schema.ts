@@ -59,8 +59,10 @@ export function defaultQuota(type: ProviderType): {
   switch (type) {
     case 'emulator':
     case 'openai':
-    case 'azure-sora1':
       return DEFAULT_QUOTA;
+    case 'azure-sora1':
+      // "2 jobs running at once; a third must wait" (Azure's Sora 1 page): more in flight only waits queued.
+      return { createsPerMinute: DEFAULT_QUOTA.createsPerMinute, maxInFlight: 2 };
     case 'vertex-veo':
       // 10 a minute: Vertex's Veo 3 page, "Maximum API requests per minute per project: 10" (a third-party page
       // says 50 for the 3.1 -001 models; not confirmed). 4 at once: a guess, set it (Google publishes none).
@@ -99,7 +101,7 @@ const quotaSchema: Readonly<Record<QuotaField, JsonSchema>> = {
     type: 'integer',
     minimum: 1,
     maximum: Number.MAX_SAFE_INTEGER,
-    description: 'Jobs queued or in progress at once. Default 4.',
+    description: 'Jobs queued or in progress at once. Default 4 (2 for azure-sora1, which runs two at once).',
   },
 };
 

@@ -218,3 +218,18 @@ export class JobStore {
     return { data, hasMore: start + options.limit < all.length };
   }
 }
+
+/**
+ * How long a new job waits for a concurrency slot (the services that run only `limit` jobs at once per
+ * account: Runway's THROTTLED, Sora 1's two running jobs): until enough of the unfinished ones end to leave
+ * it one. `jobs` are that API's jobs; a failed or cancelled job frees its slot when it ends.
+ */
+export function slotWait(jobs: readonly VideoJob[], now: number, limit: number): number {
+  const ends = jobs
+    .filter((j) => j.cancelledAt === undefined)
+    .map((j) => j.createdAt + j.queuedMs + Math.round(j.renderMs * (j.failure?.atFraction ?? 1)))
+    .filter((end) => end > now)
+    .sort((a, b) => a - b);
+  if (ends.length < limit) return 0;
+  return ends[ends.length - limit]! - now;
+}

@@ -12,7 +12,7 @@ import { findWord } from './emulator-faults.ts';
 import type { EmulatorState, RouteResult } from './emulator-state.ts';
 import { probeImage } from './image-probe.ts';
 import type { VideoJob } from './job-store.ts';
-import { viewJob } from './job-store.ts';
+import { slotWait, viewJob } from './job-store.ts';
 import type { PartnerRequest } from './partner-api.ts';
 import {
   checkSigned,
@@ -200,23 +200,10 @@ function create(state: EmulatorState, req: PartnerRequest, kind: 'text' | 'image
     remixedFrom: null,
     audio: body.audio === true,
     ...(reference !== undefined && { reference }),
-    throttledMs: throttleFor(state),
+    throttledMs: slotWait(state.jobs.all('runway', 'asc'), state.clock.now(), RUNWAY_CONCURRENCY),
     extra: { credits: model.creditsPerSecond * duration },
   });
   return { kind: 'json', status: 200, body: { id: job.id }, videoId: job.id, created: true };
-}
-
-/** How long a new task waits for a slot: until enough of the running ones end to leave it one. */
-function throttleFor(state: EmulatorState): number {
-  const now = state.clock.now();
-  const ends = state.jobs
-    .all('runway', 'asc')
-    .filter((j) => j.cancelledAt === undefined && j.failure === null)
-    .map((j) => j.createdAt + j.queuedMs + j.renderMs)
-    .filter((end) => end > now)
-    .sort((a, b) => a - b);
-  if (ends.length < RUNWAY_CONCURRENCY) return 0;
-  return ends[ends.length - RUNWAY_CONCURRENCY]! - now;
 }
 
 function statusOf(

@@ -16,9 +16,10 @@ import {
 } from './api-error.ts';
 import { findWord } from './emulator-faults.ts';
 import type { EmulatorState, RouteResult } from './emulator-state.ts';
-import { EXPIRY_MS, viewJob } from './job-store.ts';
+import { EXPIRY_MS, slotWait, viewJob } from './job-store.ts';
 import type { VideoJob } from './job-store.ts';
 import { probeImage } from './image-probe.ts';
+import { mp4DurationSeconds } from './mp4-duration.ts';
 import { quotaRefusal, rateLimitHeaders } from './openai-routes.ts';
 import type { VideosRequest } from './openai-routes.ts';
 import type { ParsedBody } from './request-body.ts';
@@ -35,6 +36,8 @@ const SIZES = [
   '1080x1920',
   '1920x1080',
 ];
+/** Jobs running at once per resource; a third waits in the queue (azure-sora1-contract.md section 4). */
+const SORA1_CONCURRENCY = 2;
 const STATUSES = ['preprocessing', 'queued', 'running', 'processing', 'cancelled', 'succeeded', 'failed'];
 
 type Sora1Status = 'queued' | 'preprocessing' | 'running' | 'processing' | 'succeeded' | 'failed';
@@ -201,9 +204,70 @@ function range(name: string, value: number, min: number, max: number, why = ''):
   );
 }
 
+/** The limits on what a job may start from (azure-sora1-contract.md section 4). */
+const MAX_IMAGES = 2;
+const MAX_INPUT_VIDEO_SECONDS = 5;
+/**
+ * Frames per second of a Sora 1 video. Azure documents `frame_index` but not the rate; its videos are 30 fps.
+ * A frame index past the last frame of the requested duration is refused (an assumption: no stored source
+ * shows the service's answer to one).
+ */
+const FPS = 30;
+const CROP_SIDES = ['left_fraction', 'top_fraction', 'right_fraction', 'bottom_fraction'] as const;
+
+interface Inpaint {
+  readonly items: unknown[];
+  /** The image placed at frame 0, which the placeholder opens on. */
+  readonly firstFrame: Buffer | undefined;
+}
+
+const bad = (message: string, param: string): { ok: false; error: ApiError } => ({
+  ok: false,
+  error: invalidRequest(message, param, 'invalid_value'),
+});
+
+/** `crop_bounds`: fractions 0..1 (defaults 0, 0, 1, 1) that leave a non-empty area. */
+function checkCrop(raw: unknown, param: string): ApiError | null {
+  if (raw === undefined) return null;
+  if (!isPlainObject(raw)) return invalidType(param, 'an object', raw);
+  const extra = Object.keys(raw).find((k) => !(CROP_SIDES as readonly string[]).includes(k));
+  if (extra !== undefined) return unknownParameter(`${param}.${extra}`);
+  const sides: Record<string, number> = {
+    left_fraction: 0,
+    top_fraction: 0,
+    right_fraction: 1,
+    bottom_fraction: 1,
+  };
+  for (const side of CROP_SIDES) {
+    const value = raw[side];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+      return invalidRequest(
+        `Invalid '${param}.${side}': expected a number from 0 to 1, but got ${JSON.stringify(value)}.`,
+        `${param}.${side}`,
+        'invalid_value',
+      );
+    }
+    sides[side] = value;
+  }
+  if (sides.left_fraction! >= sides.right_fraction! || sides.top_fraction! >= sides.bottom_fraction!) {
+    return invalidRequest(
+      `Invalid '${param}': left_fraction must be less than right_fraction and top_fraction less than bottom_fraction.`,
+      param,
+      'invalid_value',
+    );
+  }
+  return null;
+}
+
+/**
+ * `inpaint_items` (multipart only, a JSON string): each item names a `files` part and places it at a frame;
+ * a job starts from up to two images (which it interpolates between) or one video of at most 5 s.
+ */
 function checkInpaint(
   body: ParsedBody,
-): { ok: true; value: unknown[] | undefined } | { ok: false; error: ApiError } {
+  seconds: number,
+): { ok: true; value: Inpaint | undefined } | { ok: false; error: ApiError } {
   const raw = body.fields.inpaint_items;
   if (raw === undefined) return { ok: true, value: undefined };
   if (body.kind !== 'multipart') return { ok: false, error: unknownParameter('inpaint_items') };
@@ -214,55 +278,76 @@ function checkInpaint(
     items = undefined;
   }
   if (!Array.isArray(items)) {
-    return {
-      ok: false,
-      error: invalidRequest(
-        "Invalid 'inpaint_items': expected a JSON string holding an array of inpaint items.",
-        'inpaint_items',
-        'invalid_value',
-      ),
-    };
+    return bad(
+      "Invalid 'inpaint_items': expected a JSON string holding an array of inpaint items.",
+      'inpaint_items',
+    );
   }
   const files = body.uploads.filter((u) => u.name === 'files');
+  const lastFrame = seconds * FPS - 1;
+  let firstFrame: Buffer | undefined;
   for (const [i, item] of items.entries()) {
     const param = `inpaint_items[${i}]`;
     if (!isPlainObject(item)) return { ok: false, error: invalidType(param, 'an object', item) };
-    if (!Number.isInteger(item.frame_index) || (item.frame_index as number) < 0) {
-      return {
-        ok: false,
-        error: invalidRequest(
-          `Invalid '${param}.frame_index': expected a non-negative integer.`,
-          `${param}.frame_index`,
-          'invalid_value',
-        ),
-      };
+    const extra = Object.keys(item).find(
+      (k) => !['frame_index', 'type', 'file_name', 'crop_bounds'].includes(k),
+    );
+    if (extra !== undefined) return { ok: false, error: unknownParameter(`${param}.${extra}`) };
+    const rawFrame = item.frame_index ?? 0;
+    if (typeof rawFrame !== 'number' || !Number.isInteger(rawFrame) || rawFrame < 0) {
+      return bad(`Invalid '${param}.frame_index': expected a non-negative integer.`, `${param}.frame_index`);
+    }
+    const frame = rawFrame;
+    if (frame > lastFrame) {
+      return bad(
+        `Invalid '${param}.frame_index': expected at most ${lastFrame} (the last frame of ${seconds} s at ${FPS} fps), but got ${frame}.`,
+        `${param}.frame_index`,
+      );
     }
     if (item.type !== 'image' && item.type !== 'video') {
       return { ok: false, error: invalidValue(`${param}.type`, String(item.type), ['image', 'video']) };
     }
     const file = files.find((f) => f.file.filename === item.file_name);
     if (typeof item.file_name !== 'string' || file === undefined) {
-      return {
-        ok: false,
-        error: invalidRequest(
-          `Invalid '${param}.file_name': no 'files' part is named ${JSON.stringify(item.file_name)}.`,
-          `${param}.file_name`,
-          'invalid_value',
-        ),
-      };
+      return bad(
+        `Invalid '${param}.file_name': no 'files' part is named ${JSON.stringify(item.file_name)}.`,
+        `${param}.file_name`,
+      );
     }
-    if (item.type === 'image' && probeImage(file.file.bytes) === null) {
-      return {
-        ok: false,
-        error: invalidRequest(
+    const crop = checkCrop(item.crop_bounds, `${param}.crop_bounds`);
+    if (crop !== null) return { ok: false, error: crop };
+    const bytes = file.file.bytes;
+    if (item.type === 'image') {
+      if (probeImage(bytes) === null) {
+        return bad(
           `Invalid file '${file.file.filename}': expected a JPEG, PNG or WebP image.`,
           `${param}.file_name`,
-          'invalid_value',
-        ),
-      };
+        );
+      }
+      if (frame === 0) firstFrame = Buffer.from(bytes);
+      continue;
+    }
+    const duration = mp4DurationSeconds(bytes);
+    if (duration === null) {
+      return bad(`Invalid file '${file.file.filename}': expected an MP4 video.`, `${param}.file_name`);
+    }
+    if (duration > MAX_INPUT_VIDEO_SECONDS + 0.05) {
+      return bad(
+        `Invalid file '${file.file.filename}': an input video may be at most ${MAX_INPUT_VIDEO_SECONDS} seconds long, but it is ${duration.toFixed(2)} seconds.`,
+        `${param}.file_name`,
+      );
     }
   }
-  return { ok: true, value: items };
+  const kinds = items.map((item) => (item as { type: string }).type);
+  const images = kinds.filter((k) => k === 'image').length;
+  const videos = kinds.length - images;
+  if (videos > 1 || (videos === 1 && images > 0) || images > MAX_IMAGES) {
+    return bad(
+      `Invalid 'inpaint_items': a job starts from up to ${MAX_IMAGES} images or one video, but got ${images} image(s) and ${videos} video(s).`,
+      'inpaint_items',
+    );
+  }
+  return { ok: true, value: { items, firstFrame } };
 }
 
 function createJob(state: EmulatorState, req: VideosRequest): RouteResult {
@@ -308,7 +393,7 @@ function createJob(state: EmulatorState, req: VideosRequest): RouteResult {
   const maxVariants = isHd ? 1 : short >= 720 ? 2 : 4;
   const badVariants = range('n_variants', variants.value!, 1, maxVariants, ` at ${size}`);
   if (badVariants !== null) return err(badVariants);
-  const inpaint = checkInpaint(body);
+  const inpaint = checkInpaint(body, seconds.value!);
   if (!inpaint.ok) return err(inpaint.error);
 
   const refusal = quotaRefusal(state, model, (limit) => `Limit ${limit}`);
@@ -330,7 +415,10 @@ function createJob(state: EmulatorState, req: VideosRequest): RouteResult {
     remixedFrom: null,
     audio: false,
     variants: variants.value!,
-    ...(inpaint.value !== undefined && { inpaintItems: inpaint.value }),
+    ...(inpaint.value !== undefined && { inpaintItems: inpaint.value.items }),
+    ...(inpaint.value?.firstFrame !== undefined && { reference: inpaint.value.firstFrame }),
+    // Two jobs run at once; a third waits in the queue for a slot (A6).
+    throttledMs: slotWait(state.jobs.all('sora1', 'asc'), state.clock.now(), SORA1_CONCURRENCY),
   });
   return {
     kind: 'json',

@@ -4,6 +4,7 @@ import { FakeClock } from '../../src/core/clock.ts';
 import type { EmulatorHandle } from '../../src/emulator/server.ts';
 import { startEmulator } from '../../src/emulator/server.ts';
 import { call, makePng, probeMedia } from './helpers.ts';
+import { tinyMp4 } from '../support/tiny-mp4.ts';
 
 const START = Date.UTC(2026, 3, 1);
 let clock: FakeClock;
@@ -229,5 +230,118 @@ describe('Sora 1 jobs', () => {
     await clock.advance(86_400_000);
     expect((await call(`${base}/jobs/${remaining[0]!.id}${q}`, { headers: key })).status).toBe(404);
     expect(((await call(`${base}/jobs${q}`, { headers: key })).body as { data: unknown[] }).data).toEqual([]);
+  });
+});
+
+/** Inputs and concurrency, on an emulator of their own (the jobs above are counted by the list test). */
+describe('Sora 1 job inputs and concurrency', () => {
+  const own = { clock: new FakeClock(START), emulator: undefined as unknown as EmulatorHandle, base: '' };
+  beforeAll(async () => {
+    own.emulator = await startEmulator({ clock: own.clock, seed: 22, createsPerMinute: Infinity });
+    own.base = `${own.emulator.url}/openai/v1/video/generations`;
+  });
+  afterAll(() => own.emulator.close());
+  const ownJob = async (id: string): Promise<Job> =>
+    (await call(`${own.base}/jobs/${id}${q}`, { headers: key })).body as Job;
+
+  it('checks what a job starts from: up to two images or one video of at most 5 s, crops, frame indices', async () => {
+    const png = makePng(64, 64);
+    const post = async (
+      items: Record<string, unknown>[],
+      files: Record<string, Uint8Array>,
+    ): Promise<{ status: number; param: unknown; message?: string }> => {
+      const form = new FormData();
+      for (const [k, v] of Object.entries({
+        prompt: 'p',
+        model: 'sora',
+        width: '480',
+        height: '480',
+        n_seconds: '4',
+      }))
+        form.append(k, v);
+      form.append('inpaint_items', JSON.stringify(items));
+      for (const [name, bytes] of Object.entries(files)) form.append('files', new File([bytes], name));
+      const res = await call(`${own.base}/jobs${q}`, { method: 'POST', headers: key, body: form });
+      const error = (res.body as { error?: { param: unknown; message: string } }).error;
+      return { status: res.status, param: error?.param, ...(error && { message: error.message }) };
+    };
+    const image = (file_name: string, frame_index = 0) => ({ type: 'image', file_name, frame_index });
+    const video = (file_name: string) => ({ type: 'video', file_name, frame_index: 0 });
+    const before = own.emulator.requestLog().filter((e) => e.status === 200 && e.method === 'POST').length;
+    const three = await post([image('a.png'), image('b.png', 60), image('c.png', 119)], {
+      'a.png': png,
+      'b.png': png,
+      'c.png': png,
+    });
+    expect(three).toMatchObject({ status: 400, param: 'inpaint_items' });
+    expect(three.message).toContain('up to 2 images or one video, but got 3 image(s) and 0 video(s)');
+    expect(await post([image('a.png'), video('v.mp4')], { 'a.png': png, 'v.mp4': tinyMp4(2) })).toMatchObject(
+      {
+        status: 400,
+        param: 'inpaint_items',
+      },
+    );
+    expect(await post([video('v.mp4'), video('v.mp4')], { 'v.mp4': tinyMp4(2) })).toMatchObject({
+      status: 400,
+      param: 'inpaint_items',
+    });
+    const long = await post([video('v.mp4')], { 'v.mp4': tinyMp4(5.5) });
+    expect(long).toMatchObject({ status: 400, param: 'inpaint_items[0].file_name' });
+    expect(long.message).toContain('at most 5 seconds long, but it is 5.50 seconds');
+    expect(await post([video('v.mp4')], { 'v.mp4': png })).toMatchObject({
+      status: 400,
+      param: 'inpaint_items[0].file_name',
+    });
+    const crop = (bounds: Record<string, unknown>) => ({ ...image('a.png'), crop_bounds: bounds });
+    expect(await post([crop({ left_fraction: 1.5 })], { 'a.png': png })).toMatchObject({
+      status: 400,
+      param: 'inpaint_items[0].crop_bounds.left_fraction',
+    });
+    expect(await post([crop({ left_fraction: 0.6, right_fraction: 0.4 })], { 'a.png': png })).toMatchObject({
+      status: 400,
+      param: 'inpaint_items[0].crop_bounds',
+    });
+    expect(await post([crop({ width: 1 })], { 'a.png': png })).toMatchObject({
+      status: 400,
+      param: 'inpaint_items[0].crop_bounds.width',
+    });
+    const late = await post([image('a.png', 120)], { 'a.png': png });
+    expect(late).toMatchObject({ status: 400, param: 'inpaint_items[0].frame_index' });
+    expect(late.message).toContain('at most 119 (the last frame of 4 s at 30 fps)');
+    // Nothing refused made a job; the limits themselves pass.
+    expect(own.emulator.requestLog().filter((e) => e.status === 200 && e.method === 'POST').length).toBe(
+      before,
+    );
+    expect((await post([image('a.png'), image('b.png', 119)], { 'a.png': png, 'b.png': png })).status).toBe(
+      200,
+    );
+    expect((await post([video('v.mp4')], { 'v.mp4': tinyMp4(5) })).status).toBe(200);
+  });
+
+  it('runs two jobs at once: a third waits queued until one of them finishes', async () => {
+    const create = async (): Promise<string> =>
+      (
+        (
+          await call(`${own.base}/jobs${q}`, {
+            method: 'POST',
+            headers: key,
+            json: { prompt: 'p', model: 'sora', width: 480, height: 480, n_seconds: 1 },
+          })
+        ).body as Job
+      ).id;
+    await own.clock.advance(600_000); // earlier jobs are done
+    const [a, b, c] = [await create(), await create(), await create()];
+    // 1 s at 6 s/s: 0.6 s queued, 5.4 s rendering; the third starts its own 6 s when the first ends.
+    await own.clock.advance(3_000);
+    expect([(await ownJob(a)).status, (await ownJob(b)).status, (await ownJob(c)).status]).toEqual([
+      'running',
+      'running',
+      'queued',
+    ]);
+    await own.clock.advance(3_100);
+    expect((await ownJob(a)).status).toBe('succeeded');
+    expect((await ownJob(c)).status).toBe('queued');
+    await own.clock.advance(6_000);
+    expect((await ownJob(c)).status).toBe('succeeded');
   });
 });

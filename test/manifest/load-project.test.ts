@@ -180,6 +180,21 @@ describe('the launch example', () => {
       renderSecondsPerSecond: undefined,
     });
   });
+
+  it('--provider legacy: azure-sora1 runs two jobs at once, so max_in_flight defaults to 2', async () => {
+    const p = loaded(
+      await loadProject({
+        cwd: REPO,
+        env: {},
+        manifestPath: 'examples/launch/storyboard.yaml',
+        provider: 'legacy',
+      }),
+    );
+    expect(p.config.provider).toMatchObject({
+      type: 'azure-sora1',
+      quota: { createsPerMinute: 2, maxInFlight: 2 },
+    });
+  });
 });
 
 describe('projects in a temp dir', () => {
