@@ -1,4 +1,4 @@
-import type { ProviderType } from './types.ts';
+import type { ProviderConfig, ProviderType } from './types.ts';
 import { VEO_CAPABILITIES } from './veo-capabilities.ts';
 
 /**
@@ -205,4 +205,12 @@ export function providerFamily(type: ProviderType): ProviderFamily {
     case 'vertex-veo':
       return 'vertex-veo';
   }
+}
+
+/**
+ * The provider type whose API (and capability table) a provider speaks: its own type, or for the embedded
+ * emulator the `api:` it emulates (its key family stays `emulator`).
+ */
+export function apiType(provider: Pick<ProviderConfig, 'type' | 'api'>): ProviderType {
+  return provider.type === 'emulator' && provider.api !== undefined ? provider.api : provider.type;
 }

@@ -10,6 +10,7 @@
  * Only readings without any problem are kept. The config names providers, never secrets. Anything unreadable
  * or unexpected is a miss, never an error: the file can be deleted at any time.
  */
+import { apiType } from './capabilities.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +20,7 @@ import { codeStamp } from '../manifest/analysis-cache.ts';
 import { DEFAULT_CACHE_DIR } from './config-schema.ts';
 import type { ConfigLoad } from './load-config.ts';
 import { BUILTIN_LOCATION } from './load-config.ts';
-import type { ProviderConfig, ProviderType } from './types.ts';
+import type { EmulatedApi, ProviderConfig, ProviderType } from './types.ts';
 
 /** Bumped whenever the reading or this format changes meaning. */
 const FORMAT = 2;
@@ -44,6 +45,7 @@ interface StoredProvider {
   readonly pricing: ProviderConfig['pricing'];
   readonly renderSecondsPerSecond: number | null;
   readonly vertex?: ProviderConfig['vertex'];
+  readonly api?: EmulatedApi;
   /** In the config file, or null for the built-in emulator. */
   readonly location: Span | null;
 }
@@ -109,6 +111,7 @@ export async function lookupConfigMemo(
       pricing: p.pricing,
       renderSecondsPerSecond: p.renderSecondsPerSecond ?? undefined,
       ...(p.vertex !== undefined && { vertex: p.vertex }),
+      ...(p.api !== undefined && { api: p.api }),
       location,
     });
   }
@@ -130,7 +133,7 @@ export async function lookupConfigMemo(
     },
     root,
     rootDescription,
-    providerType: chosen.type,
+    providerType: apiType(chosen),
     manifest: entry.manifestEntry ?? undefined,
     diagnostics: [],
   };
@@ -168,6 +171,7 @@ export async function storeConfigMemo(parts: ConfigMemoParts, load: ConfigLoad):
       pricing: p.pricing,
       renderSecondsPerSecond: p.renderSecondsPerSecond ?? null,
       ...(p.vertex !== undefined && { vertex: p.vertex }),
+      ...(p.api !== undefined && { api: p.api }),
       location,
     });
   }

@@ -3,10 +3,11 @@
  * loader, and the JSON Schema written to `schemas/config.schema.json`.
  */
 import { unreachable } from '../core/unreachable.ts';
-import type { AuthMode, ProviderType } from './types.ts';
+import type { AuthMode, EmulatedApi, ProviderType } from './types.ts';
 
 export const PROVIDER_TYPES: readonly ProviderType[] = ['emulator', 'openai', 'azure-sora1', 'vertex-veo'];
 export const AUTH_MODES: readonly AuthMode[] = ['api-key', 'entra'];
+export const EMULATED_APIS: readonly EmulatedApi[] = ['openai', 'azure-sora1'];
 /** Provider names: used on the command line (`--provider NAME`) and in file names under the cache. */
 export const PROVIDER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
@@ -29,7 +30,8 @@ export type ProviderField =
   | 'pricing'
   | 'render_seconds_per_second'
   | 'project'
-  | 'location';
+  | 'location'
+  | 'api';
 export const PROVIDER_FIELDS: readonly ProviderField[] = [
   'type',
   'base_url',
@@ -40,6 +42,7 @@ export const PROVIDER_FIELDS: readonly ProviderField[] = [
   'render_seconds_per_second',
   'project',
   'location',
+  'api',
 ];
 
 export type QuotaField = 'creates_per_minute' | 'max_in_flight';
@@ -150,6 +153,11 @@ const providerSchema: Readonly<Record<ProviderField, JsonSchema>> = {
     type: 'string',
     pattern: '^[a-z0-9-]+$',
     description: 'vertex-veo only: the Vertex AI region. Default GOOGLE_CLOUD_LOCATION, else us-central1.',
+  },
+  api: {
+    enum: EMULATED_APIS,
+    description:
+      'emulator only: the API the embedded emulator is spoken to through (openai: the Videos API, Sora 2; azure-sora1: Sora 1 jobs). Default openai.',
   },
 };
 

@@ -14,7 +14,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic, Location } from '../core/diagnostic.ts';
 import { didYouMean } from '../manifest/did-you-mean.ts';
-import { CAPABILITIES } from './capabilities.ts';
+import { CAPABILITIES, apiType } from './capabilities.ts';
 import { describeFileType } from '../core/file-type.ts';
 import {
   CONFIG_FILE_NAME,
@@ -25,7 +25,7 @@ import {
   DEFAULT_QUOTA,
 } from './config-schema.ts';
 import { lookupConfigMemo, storeConfigMemo } from './config-memo.ts';
-import type { ProjectConfig, ProviderConfig, ProviderType } from './types.ts';
+import type { EmulatedApi, ProjectConfig, ProviderConfig, ProviderType } from './types.ts';
 
 export interface LoadConfigOptions {
   /** Relative paths given by the user (`configPath`) are resolved against it. */
@@ -73,8 +73,9 @@ export function builtinEmulator(location: Location): ProviderConfig {
 }
 
 /** The emulator costs nothing: an explicit $0 per known model, never "unknown". */
-export function emulatorPricing(): Record<string, { usdPerSecond: number }> {
-  return Object.fromEntries(Object.keys(CAPABILITIES.emulator).map((m) => [m, { usdPerSecond: 0 }]));
+export function emulatorPricing(api?: EmulatedApi): Record<string, { usdPerSecond: number }> {
+  const models = Object.keys(CAPABILITIES[api === undefined || api === 'openai' ? 'emulator' : api]);
+  return Object.fromEntries(models.map((m) => [m, { usdPerSecond: 0 }]));
 }
 
 export const BUILTIN_LOCATION: Location = {
@@ -151,7 +152,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ConfigLoad
             },
       root,
       rootDescription: "the manifest's folder",
-      providerType: chosen?.type,
+      providerType: chosen === undefined ? undefined : apiType(chosen),
       manifest: undefined,
       diagnostics,
     };

@@ -4,6 +4,7 @@
  * takes, that the chosen provider exists). Kept apart so that the YAML parser and the schema validator load
  * only when a config must really be read (about 50 ms of start-up otherwise).
  */
+import { apiType } from './capabilities.ts';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { isMap } from 'yaml';
@@ -24,7 +25,7 @@ import {
 } from './config-schema.ts';
 import { BUILTIN_LOCATION, builtinEmulator, chooseProvider, emulatorPricing } from './load-config.ts';
 import type { ConfigLoad, LoadConfigOptions } from './load-config.ts';
-import type { AuthMode, ProviderConfig, ProviderType } from './types.ts';
+import type { AuthMode, EmulatedApi, ProviderConfig, ProviderType } from './types.ts';
 
 let validateConfig: ValidateFunction | undefined;
 /**
@@ -186,7 +187,7 @@ export async function parseConfig(input: {
           },
     root,
     rootDescription,
-    providerType: chosen?.type,
+    providerType: chosen === undefined ? undefined : apiType(chosen),
     manifest: manifestEntry === undefined ? undefined : path.resolve(root, manifestEntry.value),
     diagnostics,
   };
@@ -246,6 +247,14 @@ function readProvider(
     error('Expected no `auth` for `type: emulator` (it accepts any key), but found one', authField.key);
   }
   const vertex = readVertexFields(type, name, field, error);
+  const apiField = field('api');
+  if (apiField !== undefined && type !== 'emulator') {
+    error(
+      `Expected \`api\` only for \`type: emulator\` (the type itself names the API), but provider \`${name}\` is type ${type}`,
+      apiField.key,
+    );
+  }
+  const api = type === 'emulator' ? (apiField?.value as EmulatedApi | undefined) : undefined;
   const renderField = field('render_seconds_per_second');
   if (renderField !== undefined && type !== 'emulator') {
     error(
@@ -260,7 +269,7 @@ function readProvider(
   const pricing =
     pricingField === undefined
       ? type === 'emulator' && !entries.has('pricing')
-        ? emulatorPricing()
+        ? emulatorPricing(api)
         : {}
       : Object.fromEntries(
           Object.entries(pricingField.value as Record<string, { usd_per_second: number }>).map(([m, p]) => [
@@ -278,12 +287,13 @@ function readProvider(
     auth: (authField?.value ?? 'api-key') as AuthMode,
     deployments,
     quota: {
-      createsPerMinute: quota.creates_per_minute ?? defaultQuota(type).createsPerMinute,
-      maxInFlight: quota.max_in_flight ?? defaultQuota(type).maxInFlight,
+      createsPerMinute: quota.creates_per_minute ?? defaultQuota(api ?? type).createsPerMinute,
+      maxInFlight: quota.max_in_flight ?? defaultQuota(api ?? type).maxInFlight,
     },
     pricing,
     renderSecondsPerSecond: type === 'emulator' ? (renderField?.value as number | undefined) : undefined,
     ...(vertex !== undefined && { vertex }),
+    ...(api !== undefined && { api }),
     location: loc(keyNode),
   };
 }

@@ -3,6 +3,9 @@ import type { Location } from '../core/diagnostic.ts';
 /** The kinds of provider adapters. `emulator` runs the embedded emulator and talks to it like `openai`. */
 export type ProviderType = 'emulator' | 'openai' | 'azure-sora1' | 'vertex-veo';
 
+/** The APIs the embedded emulator serves, by the provider type that speaks each. */
+export type EmulatedApi = 'openai' | 'azure-sora1';
+
 /** How the `openai` / `azure-sora1` adapters authenticate. */
 export type AuthMode = 'api-key' | 'entra';
 
@@ -32,6 +35,11 @@ export interface ProviderConfig {
    * GOOGLE_CLOUD_LOCATION (the SDK's own variables), the region defaulting to us-central1.
    */
   readonly vertex?: { readonly project?: string; readonly location?: string };
+  /**
+   * Emulator only: the API the embedded emulator is spoken to through (`api:`), so a storyboard written for
+   * another API builds offline; its capabilities are that API's. @default 'openai'
+   */
+  readonly api?: EmulatedApi;
   readonly location: Location;
 }
 

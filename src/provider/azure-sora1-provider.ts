@@ -39,6 +39,10 @@ export interface AzureSora1ProviderOptions {
   readonly timeoutMs?: number;
   /** @default 'preview' (every Sora 1 call is documented with it) */
   readonly apiVersion?: string;
+  /** `emulator` when the embedded emulator serves this API. @default 'azure-sora1' */
+  readonly family?: ProviderFamily;
+  /** Called once by close() (the embedded emulator stops there). */
+  readonly onClose?: () => Promise<void>;
 }
 
 /** The wire shape of `VideoGenerationJob` (azure-sora1-contract.md section 3), as far as we read it. */
@@ -79,12 +83,14 @@ interface SoraJobList {
  */
 export class AzureSora1Provider implements VideoProvider {
   readonly name: string;
-  readonly family: ProviderFamily = 'azure-sora1';
+  readonly family: ProviderFamily;
   readonly #options: AzureSora1ProviderOptions;
   readonly #base: string;
+  #closed: Promise<void> | undefined;
 
   constructor(options: AzureSora1ProviderOptions) {
     this.name = options.name;
+    this.family = options.family ?? 'azure-sora1';
     this.#options = options;
     this.#base = options.baseUrl.replace(/\/+$/, '');
   }
@@ -201,7 +207,8 @@ export class AzureSora1Provider implements VideoProvider {
   }
 
   close(): Promise<void> {
-    return Promise.resolve();
+    this.#closed ??= this.#options.onClose?.() ?? Promise.resolve();
+    return this.#closed;
   }
 
   #getJob(id: VideoId, signal: AbortSignal | undefined): Promise<SoraJob> {

@@ -60,6 +60,18 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
         // them, and an asset asked for later is still rendered.
         stateDir: join(options.cacheDir, 'emulator'),
       });
+      if (config.api === 'azure-sora1') {
+        return new AzureSora1Provider({
+          name: config.name,
+          family: providerFamily(config.type),
+          baseUrl: `${emulator.url}/openai/v1`,
+          auth: { mode: 'api-key', apiKey, variable: 'the emulator key' },
+          deployments: config.deployments,
+          clock,
+          redactor,
+          onClose: () => emulator.close(),
+        });
+      }
       return new OpenAIProvider({
         name: config.name,
         family: providerFamily(config.type),

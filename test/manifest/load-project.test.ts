@@ -16,6 +16,9 @@ function loaded(p: LoadedProject): Extract<LoadedProject, { ok: true }> {
   return p;
 }
 
+/** The messages of a project that did not load (none when it did). */
+const problems = (p: LoadedProject): string[] => (p.ok ? [] : p.diagnostics.map((d) => d.message));
+
 /** The parts of a shot that do not carry positions. */
 const plain = (s: ShotConfig): Record<string, unknown> => ({
   id: s.id,
@@ -224,6 +227,42 @@ describe('projects in a temp dir', () => {
       size: '720x1280',
       seconds: 4,
     });
+  });
+
+  it('an embedded emulator with `api: azure-sora1` speaks Sora 1: its models, limits, quota and $0 price', async () => {
+    await write(
+      'sora.config.yaml',
+      'version: 1\nprovider: offline\nproviders:\n  offline:\n    type: emulator\n    api: azure-sora1\n',
+    );
+    await write(
+      'storyboard.yaml',
+      'version: 1\nshots:\n  a:\n    prompt: A.\n    size: 854x480\n    seconds: 15\n',
+    );
+    const p = loaded(await loadProject({ cwd: dir, env: {} }));
+    expect(p.config.provider).toMatchObject({
+      type: 'emulator',
+      api: 'azure-sora1',
+      quota: { createsPerMinute: 2, maxInFlight: 2 },
+      pricing: { sora: { usdPerSecond: 0 } },
+    });
+    expect(plain(p.manifest.shots.get('a' as never)!)).toMatchObject({
+      model: 'sora',
+      size: '854x480',
+      seconds: 15,
+    });
+    // Sora 1 cannot remix: checked against its table, not the Videos API's.
+    await write(
+      'storyboard.yaml',
+      'version: 1\nshots:\n  a:\n    prompt: A.\n  b:\n    remix_of: a\n    prompt: B.\n',
+    );
+    expect(problems(await loadProject({ cwd: dir, env: {} })).join('\n')).toContain('cannot remix');
+    await write(
+      'sora.config.yaml',
+      'version: 1\nprovider: offline\nproviders:\n  offline:\n    type: openai\n    api: azure-sora1\n',
+    );
+    expect(problems(await loadProject({ cwd: dir, env: {} }))).toContain(
+      'Expected `api` only for `type: emulator` (the type itself names the API), but provider `offline` is type openai',
+    );
   });
 
   it("finds the config above the manifest's folder, and the config's `manifest:` when none is named", async () => {
