@@ -148,6 +148,12 @@ const sora2: ModelCapabilities = {
 };
 const sora2Pro: ModelCapabilities = { ...sora2, sizes: ['720x1280', '1280x720', '1024x1792', '1792x1024'] };
 
+/**
+ * Frames per second of a Sora 1 video: Azure documents `frame_index` but not the rate; its sample videos are
+ * 30 fps. The adapter sends `at: last` as the last frame at this rate (the emulator assumes the same).
+ */
+export const SORA1_FPS = 30;
+
 /** Sora 1's limits (azure-sora1-contract.md section 4): by resolution class, the short side. */
 const SORA1_1080P = ['1080x1080', '1080x1920', '1920x1080'];
 const SORA1_720P = ['720x720', '720x1280', '1280x720'];
@@ -158,8 +164,8 @@ const sora1: ModelCapabilities = {
   remix: false,
   extend: false,
   // Up to two images the video interpolates between, at frame indices (`inpaint_items`), each with crop bounds.
-  // The frame rate is not documented, so an index is not checked against the clip's length.
-  frames: { positions: ['first', 'last', 'index'], max: 2, crop: true, lastNeedsFirst: false, fps: null },
+  // The frame rate is not documented; SORA1_FPS is what `at: last` is sent as, and an index is checked against.
+  frames: { positions: ['first', 'last', 'index'], max: 2, crop: true, lastNeedsFirst: false, fps: SORA1_FPS },
   inputVideo: { maxSeconds: 5, crop: true },
   referenceImages: 0,
   // "1080p: variants disabled; 720p: max 2; other sizes: max 4" (the API itself says 1-5).

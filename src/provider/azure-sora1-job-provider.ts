@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { clockSpeed } from '../core/clock.ts';
-import type { ProviderFamily } from '../config/capabilities.ts';
+import { SORA1_FPS, type ProviderFamily } from '../config/capabilities.ts';
 import type { ProviderType } from '../config/types.ts';
 import type {
   CropBounds,
@@ -50,12 +50,6 @@ export interface AzureSora1JobProviderOptions {
   /** Called once by close() (the embedded emulator stops there). */
   readonly onClose?: () => Promise<void>;
 }
-
-/**
- * Frames per second of a Sora 1 video, for turning `at: last` into a `frame_index`. Azure documents frame
- * indices but not the rate; its sample videos are 30 fps, and the emulator assumes the same.
- */
-export const SORA1_FPS = 30;
 
 /** The wire shape of `VideoGenerationJob` (azure-sora1-contract.md section 3), as far as we read it. */
 interface SoraJob {
