@@ -165,7 +165,13 @@ const sora1: ModelCapabilities = {
   extend: false,
   // Up to two images the video interpolates between, at frame indices (`inpaint_items`), each with crop bounds.
   // The frame rate is not documented; SORA1_FPS is what `at: last` is sent as, and an index is checked against.
-  frames: { positions: ['first', 'last', 'index'], max: 2, crop: true, lastNeedsFirst: false, fps: SORA1_FPS },
+  frames: {
+    positions: ['first', 'last', 'index'],
+    max: 2,
+    crop: true,
+    lastNeedsFirst: false,
+    fps: SORA1_FPS,
+  },
   inputVideo: { maxSeconds: 5, crop: true },
   referenceImages: 0,
   // "1080p: variants disabled; 720p: max 2; other sizes: max 4" (the API itself says 1-5).
