@@ -1,3 +1,5 @@
+import { FAL_MODELS } from './fal-models.ts';
+import { RUNWAY_MODELS } from './runway-models.ts';
 import type { ProviderConfig, ProviderType } from './types.ts';
 import { VEO_CAPABILITIES } from './veo-capabilities.ts';
 
@@ -201,10 +203,12 @@ export const CAPABILITIES: Readonly<Record<ProviderType, Readonly<Record<string,
   emulator: openaiVideos,
   'azure-sora1': { sora: sora1, 'sora-1': sora1 },
   'vertex-veo': VEO_CAPABILITIES,
+  runway: RUNWAY_MODELS,
+  fal: FAL_MODELS,
 };
 
 /** The provider family that enters the shot key: placeholder videos must never satisfy a real build. */
-export type ProviderFamily = 'openai-videos' | 'azure-sora1' | 'emulator' | 'vertex-veo';
+export type ProviderFamily = 'openai-videos' | 'azure-sora1' | 'emulator' | 'vertex-veo' | 'runway' | 'fal';
 
 export function providerFamily(type: ProviderType): ProviderFamily {
   switch (type) {
@@ -216,6 +220,10 @@ export function providerFamily(type: ProviderType): ProviderFamily {
       return 'emulator';
     case 'vertex-veo':
       return 'vertex-veo';
+    case 'runway':
+      return 'runway';
+    case 'fal':
+      return 'fal';
   }
 }
 

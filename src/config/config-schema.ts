@@ -5,7 +5,14 @@
 import { unreachable } from '../core/unreachable.ts';
 import type { AuthMode, EmulatedApi, ProviderType } from './types.ts';
 
-export const PROVIDER_TYPES: readonly ProviderType[] = ['emulator', 'openai', 'azure-sora1', 'vertex-veo'];
+export const PROVIDER_TYPES: readonly ProviderType[] = [
+  'emulator',
+  'openai',
+  'azure-sora1',
+  'vertex-veo',
+  'runway',
+  'fal',
+];
 export const AUTH_MODES: readonly AuthMode[] = ['api-key', 'entra'];
 export const EMULATED_APIS: readonly EmulatedApi[] = ['openai', 'azure-sora1'];
 /** Provider names: used on the command line (`--provider NAME`) and in file names under the cache. */
@@ -66,6 +73,14 @@ export function defaultQuota(type: ProviderType): {
     case 'azure-sora1':
       // "2 jobs running at once; a third must wait" (Azure's Sora 1 page): more in flight only waits queued.
       return { createsPerMinute: DEFAULT_QUOTA.createsPerMinute, maxInFlight: 2 };
+    case 'runway':
+      // 1 at once: Runway's Tier 1 concurrency for video models (docs.dev.runwayml.com/usage/tiers; tasks
+      // beyond it wait THROTTLED, they are not refused). Runway publishes no per-minute limit: 5 is a guess.
+      return { createsPerMinute: 5, maxInFlight: 1 };
+    case 'fal':
+      // 2 at once: a new fal account's concurrency (fal's FAQ; it rises with credits up to 40, and requests
+      // beyond it wait IN_QUEUE). fal publishes no per-minute limit: 10 is a guess, set it.
+      return { createsPerMinute: 10, maxInFlight: 2 };
     case 'vertex-veo':
       // 10 a minute: Vertex's Veo 3 page, "Maximum API requests per minute per project: 10" (a third-party page
       // says 50 for the 3.1 -001 models; not confirmed). 4 at once: a guess, set it (Google publishes none).
@@ -98,13 +113,14 @@ const quotaSchema: Readonly<Record<QuotaField, JsonSchema>> = {
     minimum: 1,
     maximum: Number.MAX_SAFE_INTEGER,
     description:
-      'Create, remix and extend requests in any sliding 60 s window. Default 2 (vertex-veo: 10; see the README).',
+      'Create, remix and extend requests in any sliding 60 s window. Default 2 (vertex-veo 10, runway 5, fal 10; see the README).',
   },
   max_in_flight: {
     type: 'integer',
     minimum: 1,
     maximum: Number.MAX_SAFE_INTEGER,
-    description: 'Jobs queued or in progress at once. Default 4 (2 for azure-sora1, which runs two at once).',
+    description:
+      'Jobs queued or in progress at once. Default 4 (azure-sora1 2, runway 1, fal 2; see the README).',
   },
 };
 
@@ -112,12 +128,12 @@ const providerSchema: Readonly<Record<ProviderField, JsonSchema>> = {
   type: {
     enum: PROVIDER_TYPES,
     description:
-      'emulator (embedded, offline, free), openai (the OpenAI Videos API: OpenAI, Azure OpenAI v1, gateways), azure-sora1, or vertex-veo (Veo 3.1 on Google Vertex AI).',
+      'emulator (embedded, offline, free), openai (the OpenAI Videos API: OpenAI, Azure OpenAI v1, gateways), azure-sora1, vertex-veo (Veo 3.1 on Google Vertex AI), runway (@runwayml/sdk, RUNWAYML_API_SECRET) or fal (@fal-ai/client, FAL_KEY).',
   },
   base_url: {
     type: 'string',
     description:
-      'http(s) URL of the API, e.g. https://RESOURCE.openai.azure.com/openai/v1/. openai: default OPENAI_BASE_URL, else the SDK default. vertex-veo: the service root (default https://LOCATION-aiplatform.googleapis.com/).',
+      'http(s) URL of the API, e.g. https://RESOURCE.openai.azure.com/openai/v1/. openai: default OPENAI_BASE_URL, else the SDK default. vertex-veo: the service root (default https://LOCATION-aiplatform.googleapis.com/). runway: default https://api.dev.runwayml.com. fal: the queue base, default https://queue.fal.run.',
   },
   auth: {
     enum: AUTH_MODES,

@@ -20,8 +20,8 @@ import {
   DEFAULT_MANIFEST,
   DEFAULT_OUT_DIR,
   DEFAULT_PROVIDER_NAME,
-  defaultQuota,
   PROVIDER_NAME_PATTERN,
+  defaultQuota,
 } from './config-schema.ts';
 import { BUILTIN_LOCATION, builtinEmulator, chooseProvider, emulatorPricing } from './load-config.ts';
 import type { ConfigLoad, LoadConfigOptions } from './load-config.ts';
@@ -255,6 +255,19 @@ function readProvider(
     );
   }
   const api = type === 'emulator' ? (apiField?.value as EmulatedApi | undefined) : undefined;
+  if (authField !== undefined && authField.value !== 'api-key' && (type === 'runway' || type === 'fal')) {
+    error(
+      `Expected \`auth: api-key\` for \`type: ${type}\` (the key comes from ${type === 'runway' ? 'RUNWAYML_API_SECRET' : 'FAL_KEY'}), but found \`${String(authField.value)}\``,
+      authField.node,
+    );
+  }
+  const deploymentsField = field('deployments');
+  if (deploymentsField !== undefined && type === 'fal') {
+    error(
+      'Expected no `deployments` for `type: fal` (a model is the fal endpoint id itself, e.g. `fal-ai/veo3.1`), but found one',
+      deploymentsField.key,
+    );
+  }
   const renderField = field('render_seconds_per_second');
   if (renderField !== undefined && type !== 'emulator') {
     error(
@@ -263,7 +276,7 @@ function readProvider(
     );
   }
 
-  const deployments = (field('deployments')?.value ?? {}) as Record<string, string>;
+  const deployments = (deploymentsField?.value ?? {}) as Record<string, string>;
   const quota = (field('quota')?.value ?? {}) as { creates_per_minute?: number; max_in_flight?: number };
   const pricingField = field('pricing');
   const pricing =

@@ -1,7 +1,10 @@
 import type { Location } from '../core/diagnostic.ts';
 
-/** The kinds of provider adapters. `emulator` runs the embedded emulator and talks to it like `openai`. */
-export type ProviderType = 'emulator' | 'openai' | 'azure-sora1' | 'vertex-veo';
+/**
+ * The kinds of provider adapters. `emulator` runs the embedded emulator and talks to it like `openai`;
+ * `vertex-veo`, `runway` and `fal` speak those services' own APIs through their official SDKs.
+ */
+export type ProviderType = 'emulator' | 'openai' | 'azure-sora1' | 'vertex-veo' | 'runway' | 'fal';
 
 /** The APIs the embedded emulator serves, by the provider type that speaks each. */
 export type EmulatedApi = 'openai' | 'azure-sora1';

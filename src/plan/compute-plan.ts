@@ -152,6 +152,8 @@ export function defaultRenderEstimate(provider: ProviderConfig): (seconds: numbe
     }
     case 'openai':
     case 'azure-sora1':
+    case 'runway':
+    case 'fal':
       return (seconds) => seconds * 15_000 + 20_000;
     case 'vertex-veo':
       // Google: "Min: 11 seconds; Max: 6 minutes (during peak hours)"; a minute and a half for 8 s is a guess.

@@ -136,10 +136,12 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
       });
     }
     case 'vertex-veo':
-      // A JobProvider (create-vertex-veo.ts); the engine takes it once it runs on JobProvider.
+    case 'runway':
+    case 'fal':
+      // JobProviders (create-vertex-veo.ts, create-partner-provider.ts): the engine takes them once it runs on JobProvider.
       throw new ProviderError({
         kind: 'invalid-request',
-        message: `${config.name}: type vertex-veo is not available to this command yet`,
+        message: `${config.name}: type ${config.type} is not available to this command yet`,
         delivered: 'no',
       });
     default:

@@ -53,6 +53,8 @@ const EVERY_PROVIDER_TYPE: Record<ProviderType, true> = {
   openai: true,
   'azure-sora1': true,
   'vertex-veo': true,
+  runway: true,
+  fal: true,
 };
 const EVERY_AUTH: Record<AuthMode, true> = { 'api-key': true, entra: true };
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
