@@ -44,6 +44,11 @@ const OUTPUT_URL_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const MAX_DATA_URI_BYTES = 5 * 1024 * 1024;
 /** Models that take audio and a negative prompt (the Veo family on Runway). */
 const VEO_MODELS = new Set(['veo3.1', 'veo3.1_fast']);
+/** Gen-4 models: text-to-video only at these ratios (Gen-4.5), or not at all (Gen-4 Turbo). */
+const GEN4_TEXT_RATIOS: Readonly<Record<string, readonly string[]>> = {
+  'gen4.5': ['1280:720', '720:1280'],
+  gen4_turbo: [],
+};
 
 type CreateBody = RunwayML.ImageToVideoCreateParams;
 type TaskState = RunwayML.TaskRetrieveResponse;
@@ -175,13 +180,22 @@ export class RunwayProvider implements JobProvider {
         refuse(`${frame.image.filename} is over Runway's 5 MB limit for an inline image`);
       return { uri, position: frame.at as 'first' | 'last' };
     });
+    const ratio = `${size![1]}:${size![2]}`;
+    const textRatios = GEN4_TEXT_RATIOS[model];
+    if (promptImage.length === 0 && textRatios !== undefined && !textRatios.includes(ratio)) {
+      refuse(
+        textRatios.length === 0
+          ? `${model} needs a first frame (it has no text-to-video)`
+          : `${model} without a first frame makes ${textRatios.map((r) => r.replace(':', 'x')).join(' or ')}, not ${request.size}`,
+      );
+    }
     const veo = VEO_MODELS.has(model);
     if (!veo && request.negativePrompt !== undefined) refuse(`${model} takes no negative prompt`);
     if (!veo && request.audio === true) refuse(`${model} makes no audio`);
     return {
       model,
       promptText: request.prompt,
-      ratio: `${size![1]}:${size![2]}`,
+      ratio,
       duration: request.seconds,
       ...(promptImage.length > 0 && { promptImage }),
       ...(request.seed !== undefined && { seed: request.seed }),

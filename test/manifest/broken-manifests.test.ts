@@ -535,7 +535,7 @@ const CASES: readonly Case[] = [
     configPath: 'examples/broken/configs/unknown-type.config.yaml',
     ok: false,
     expected: [
-      'examples/broken/configs/unknown-type.config.yaml:5:11: error: Expected `type` to be one of emulator, openai, azure-sora1, vertex-veo, but found "azure-openai"',
+      'examples/broken/configs/unknown-type.config.yaml:5:11: error: Expected `type` to be one of emulator, openai, azure-sora1, vertex-veo, runway, fal, but found "azure-openai"',
       '    type: azure-openai',
       '          ~~~~~~~~~~~~',
     ],
