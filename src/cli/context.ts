@@ -20,6 +20,8 @@ export const SECRET_ENV_VARS = [
   'AZURE_OPENAI_API_KEY',
   'AZURE_CLIENT_SECRET',
   'SORA_EMULATOR_API_KEY',
+  'RUNWAYML_API_SECRET',
+  'FAL_KEY',
 ];
 
 export function makeRedactor(secrets: readonly (string | undefined)[]): (text: string) => string {

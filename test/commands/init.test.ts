@@ -4,6 +4,7 @@ import path from 'node:path';
 import { runCli, withTempDir } from './cli-harness.ts';
 import { loadProject } from '../../src/manifest/load-project.ts';
 import { asShotId } from '../../src/core/brand.ts';
+import { PROVIDER_TYPES } from '../../src/config/config-schema.ts';
 import {
   CONFIG_TEMPLATE,
   STORYBOARD_TEMPLATE,
@@ -147,6 +148,27 @@ describe('the scaffold', () => {
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('storyboard.yaml: 3 shots, no problems\n');
       expect(r.code).toBe(0);
+    });
+  });
+
+  it('offers every provider type; --provider TYPE makes that one live with a storyboard its models take', async () => {
+    await withTempDir(async (dir) => {
+      for (const type of PROVIDER_TYPES) {
+        const r = await runCli(['init', type, '--provider', type], { cwd: dir });
+        expect(r.code, r.stderr).toBe(0);
+        const config = await readFile(path.join(dir, type, 'sora.config.yaml'), 'utf8');
+        // Every type is in every scaffold: live when chosen, a commented block otherwise.
+        for (const other of PROVIDER_TYPES) expect(config).toContain(`type: ${other} `);
+        const loaded = await loadProject({ cwd: path.join(dir, type), env: {} });
+        if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+        expect(loaded.warnings, type).toEqual([]);
+        expect(loaded.config.provider.type).toBe(type);
+      }
+      const r = await runCli(['init', 'x', '--provider', 'luma'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        'expected --provider to be one of emulator, openai, azure-sora1, runway, fal',
+      );
     });
   });
 });

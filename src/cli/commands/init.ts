@@ -1,7 +1,8 @@
 /**
- * `sora-build init [DIR]`: scaffolds a project that builds out of the box, offline, against the embedded
- * emulator: `sora.config.yaml`, a text-only starter `storyboard.yaml`, and the `.gitignore` lines for the
- * cache and the output folder.
+ * `sora-build init [DIR] [--provider TYPE]`: scaffolds a project that builds out of the box, offline, against
+ * the embedded emulator (or, with `--provider`, against that type of service once its key is set):
+ * `sora.config.yaml` offering every provider type, a text-only starter `storyboard.yaml`, and the
+ * `.gitignore` lines for the cache and the output folder.
  *
  * It never overwrites: if either YAML file exists, nothing at all is written and the command exits 2 naming
  * every file in the way (collect, then report once). An existing `.gitignore` only gains the lines it lacks.
@@ -10,59 +11,42 @@ import { parseArgs } from 'node:util';
 import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROVIDER_TYPES } from '../../config/config-schema.ts';
+import type { ProviderType } from '../../config/types.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { STARTERS, configTemplate, storyboardTemplate } from './init-templates.ts';
 
-export const CONFIG_TEMPLATE = `# sora-build project configuration: names providers, never secrets.
-version: 1
-provider: emulator              # --provider NAME overrides
-providers:
-  emulator:
-    type: emulator              # embedded, offline placeholder videos: free, good for checking timing
-  # openai:
-  #   type: openai              # OpenAI, Azure OpenAI v1 or a compatible gateway
-  #   base_url: https://RESOURCE.openai.azure.com/openai/v1/
-  #   auth: api-key             # reads AZURE_OPENAI_API_KEY or OPENAI_API_KEY from the environment
-  #   pricing: { sora-2: { usd_per_second: 0.10 } }
-out_dir: out
-cache_dir: .sora-build
-`;
-
-export const STORYBOARD_TEMPLATE = `# A starter storyboard. Build it with \`npx sora-build build\`; edit it under \`npx sora-build watch\`.
-version: 1
-defaults:
-  model: sora-2
-  size: 1280x720
-  seconds: 4
-vars:
-  look: 35mm film, golden hour, shallow depth of field
-shots:
-  harbor:
-    prompt: Wide establishing shot of a misty harbor at dawn, \${look}.
-  lighthouse:
-    prompt: Slow dolly-in on a lighthouse on a rocky point as the fog lifts, \${look}.
-  lighthouse-night:
-    remix_of: lighthouse
-    prompt: The same shot at night, the beam sweeping through light rain.
-`;
+/** The default scaffold: the embedded emulator live, every other provider type offered as a commented block. */
+export const CONFIG_TEMPLATE = configTemplate('emulator');
+export const STORYBOARD_TEMPLATE = storyboardTemplate('emulator');
 
 /** Lines the scaffold needs in `.gitignore`: the cache is local, `out/` is rebuilt from the lockfile. */
 export const GITIGNORE_LINES: readonly string[] = ['.sora-build/', 'out/'];
 
-const HELP = `Usage: sora-build init [DIR]
+const HELP = `Usage: sora-build init [DIR] [--provider TYPE]
 
-Scaffolds sora.config.yaml (emulator provider), a starter storyboard.yaml and the
-.gitignore lines .sora-build/ and out/ in DIR (default: the current folder).
+Scaffolds sora.config.yaml, a starter storyboard.yaml and the .gitignore lines
+.sora-build/ and out/ in DIR (default: the current folder). The config offers
+every provider type; the one chosen is live (default: the embedded emulator).
 Never overwrites: exits 2 naming the files that already exist.
 
-Example (in a project made by \`sora-build init\`):
+Options:
+  --provider TYPE   ${PROVIDER_TYPES.join(' | ')}
+
+Examples:
   npx sora-build init my-film
+  npx sora-build init my-film --provider runway
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { help: { type: 'boolean', short: 'h' }, provider: { type: 'string' } },
+    });
   } catch (error) {
     ctx.stderr.write(`sora-build init: ${(error as Error).message}\n\n${HELP}`);
     return ExitCode.Usage;
@@ -75,12 +59,20 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`sora-build init: expected at most one folder, got ${parsed.positionals.length}\n`);
     return ExitCode.Usage;
   }
+  const type = parsed.values.provider ?? 'emulator';
+  if (!(PROVIDER_TYPES as readonly string[]).includes(type)) {
+    ctx.stderr.write(
+      `sora-build init: expected --provider to be one of ${PROVIDER_TYPES.join(', ')}, but got ${JSON.stringify(type)}\n`,
+    );
+    return ExitCode.Usage;
+  }
+  const starter = STARTERS[type as ProviderType];
   const dir = path.resolve(ctx.cwd, parsed.positionals[0] ?? '.');
   const display = (name: string): string => path.relative(ctx.cwd, path.join(dir, name)) || name;
 
   const files: readonly { name: string; contents: string }[] = [
-    { name: 'sora.config.yaml', contents: CONFIG_TEMPLATE },
-    { name: 'storyboard.yaml', contents: STORYBOARD_TEMPLATE },
+    { name: 'sora.config.yaml', contents: configTemplate(type as ProviderType) },
+    { name: 'storyboard.yaml', contents: storyboardTemplate(type as ProviderType) },
   ];
   const existing: string[] = [];
   for (const f of files) if (await exists(path.join(dir, f.name))) existing.push(display(f.name));
@@ -108,8 +100,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       `${current === undefined ? 'created' : 'updated'} ${display('.gitignore')} (${missing.join(', ')})\n`,
     );
   }
+  const next = nextCommand(ctx.cwd, dir, installRoot());
   ctx.stdout.write(
-    `\nNext: ${nextCommand(ctx.cwd, dir, installRoot())}   # placeholder videos from the embedded emulator\n`,
+    starter.needs === undefined
+      ? `\nNext: ${next}   # placeholder videos from the embedded emulator\n`
+      : `\nNext: ${starter.needs}, then ${next}   # real videos: they cost money\n`,
   );
   return ExitCode.Ok;
 }
