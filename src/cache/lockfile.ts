@@ -43,7 +43,7 @@ import type { Diagnostic } from '../core/diagnostic.ts';
 import { describeFileType } from '../core/file-type.ts';
 import type { Result } from '../core/result.ts';
 import { fail, ok } from '../core/result.ts';
-import type { ProviderFamily } from '../config/capabilities.ts';
+import { PROVIDER_FAMILIES, type ProviderFamily } from '../config/capabilities.ts';
 import { atomicWrite } from './atomic-write.ts';
 import type { LockEntry, Lockfile } from './types.ts';
 
@@ -134,7 +134,7 @@ export async function readLockfile(path: string): Promise<Result<Lockfile, Diagn
 }
 
 const SHA = /^[0-9a-f]{64}$/;
-const FAMILIES: readonly ProviderFamily[] = ['openai-videos', 'azure-sora1', 'emulator'];
+const FAMILIES: readonly ProviderFamily[] = PROVIDER_FAMILIES;
 
 /** The fields of one entry as read, each with the node to blame (undefined on the fast path). */
 export type FieldValues = Map<string, { readonly value: unknown; readonly node: Node | undefined }>;

@@ -210,6 +210,17 @@ export const CAPABILITIES: Readonly<Record<ProviderType, Readonly<Record<string,
 /** The provider family that enters the shot key: placeholder videos must never satisfy a real build. */
 export type ProviderFamily = 'openai-videos' | 'azure-sora1' | 'emulator' | 'vertex-veo' | 'runway' | 'fal';
 
+/** Every family (a record, so a new family cannot be left out): what a lockfile entry's `family` may be. */
+const FAMILY_SET: Readonly<Record<ProviderFamily, true>> = {
+  'openai-videos': true,
+  'azure-sora1': true,
+  emulator: true,
+  'vertex-veo': true,
+  runway: true,
+  fal: true,
+};
+export const PROVIDER_FAMILIES = Object.keys(FAMILY_SET) as readonly ProviderFamily[];
+
 export function providerFamily(type: ProviderType): ProviderFamily {
   switch (type) {
     case 'openai':

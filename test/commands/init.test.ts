@@ -167,7 +167,7 @@ describe('the scaffold', () => {
       const r = await runCli(['init', 'x', '--provider', 'luma'], { cwd: dir });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(
-        'expected --provider to be one of emulator, openai, azure-sora1, runway, fal',
+        `expected --provider to be one of ${PROVIDER_TYPES.join(', ')}, but got "luma"`,
       );
     });
   });

@@ -165,7 +165,7 @@ describe('readLockfile / writeLockfile', () => {
       '10:5: Unknown field `colour` in the entry of shot `a`.',
       '8:12: Expected `bytes` of shot `a` to be a byte count, but found -3.',
       '6:5: The entry of shot `a` has no `video_id` (expected a video id).',
-      '13:13: Expected `family` of shot `a` to be openai-videos, azure-sora1, emulator, but found "sora".',
+      '13:13: Expected `family` of shot `a` to be openai-videos, azure-sora1, emulator, vertex-veo, runway, fal, but found "sora".',
     ]);
   });
 

@@ -8,6 +8,8 @@ import type { ProviderType } from '../../config/types.ts';
 interface Starter {
   /** The provider entry under `providers:`, indented two spaces, without a trailing newline. */
   readonly block: string;
+  /** The entry's name under `providers:` when it is not the type. */
+  readonly name?: string;
   /** The starter storyboard's model, size and seconds (a model this type's table knows). */
   readonly model: string;
   readonly size: string;
@@ -51,6 +53,19 @@ export const STARTERS: Readonly<Record<ProviderType, Starter>> = {
     remix: false,
     needs: 'set base_url in sora.config.yaml and AZURE_OPENAI_API_KEY',
   },
+  'vertex-veo': {
+    block: `  veo:
+    type: vertex-veo            # Veo 3.1 on Google Vertex AI (@google/genai); Application Default Credentials
+    project: my-gcp-project     # default GOOGLE_CLOUD_PROJECT
+    location: us-central1       # default GOOGLE_CLOUD_LOCATION, else us-central1
+    pricing: { veo-3.1-fast-generate-001: { usd_per_second: 0.15 } }  # an example: check Google's price`,
+    name: 'veo',
+    model: 'veo-3.1-fast-generate-001',
+    size: '1280x720',
+    seconds: 4,
+    remix: false,
+    needs: 'set project in sora.config.yaml and sign in (gcloud auth application-default login)',
+  },
   runway: {
     block: `  runway:
     type: runway                # Runway's API (@runwayml/sdk): gen4.5, gen4_turbo, veo3.1, veo3.1_fast
@@ -84,7 +99,7 @@ export function configTemplate(type: ProviderType): string {
   );
   return `# sora-build project configuration: names providers, never secrets.
 version: 1
-${`provider: ${type}`.padEnd(32)}# --provider NAME overrides
+${`provider: ${STARTERS[type].name ?? type}`.padEnd(32)}# --provider NAME overrides
 providers:
 ${blocks.join('\n')}
 out_dir: out
