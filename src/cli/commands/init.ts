@@ -32,11 +32,11 @@ every provider type; the one chosen is live (default: the embedded emulator).
 Never overwrites: exits 2 naming the files that already exist.
 
 Options:
-  --provider TYPE   ${PROVIDER_TYPES.join(' | ')}
+  --provider TYPE   make a provider of this type the project's own:
+                    ${PROVIDER_TYPES.join(' | ')}
 
-Examples:
+Example (in a project made by \`sora-build init\`):
   npx sora-build init my-film
-  npx sora-build init my-film --provider runway
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
