@@ -46,6 +46,7 @@ interface StoredProvider {
   readonly renderSecondsPerSecond: number | null;
   readonly vertex?: ProviderConfig['vertex'];
   readonly api?: EmulatedApi;
+  readonly gateway?: ProviderConfig['gateway'];
   /** In the config file, or null for the built-in emulator. */
   readonly location: Span | null;
 }
@@ -112,6 +113,7 @@ export async function lookupConfigMemo(
       renderSecondsPerSecond: p.renderSecondsPerSecond ?? undefined,
       ...(p.vertex !== undefined && { vertex: p.vertex }),
       ...(p.api !== undefined && { api: p.api }),
+      ...(p.gateway !== undefined ? { gateway: p.gateway } : {}),
       location,
     });
   }
@@ -172,6 +174,7 @@ export async function storeConfigMemo(parts: ConfigMemoParts, load: ConfigLoad):
       renderSecondsPerSecond: p.renderSecondsPerSecond ?? null,
       ...(p.vertex !== undefined && { vertex: p.vertex }),
       ...(p.api !== undefined && { api: p.api }),
+      ...(p.gateway !== undefined ? { gateway: p.gateway } : {}),
       location,
     });
   }

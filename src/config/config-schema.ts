@@ -38,7 +38,8 @@ export type ProviderField =
   | 'render_seconds_per_second'
   | 'project'
   | 'location'
-  | 'api';
+  | 'api'
+  | 'gateway';
 export const PROVIDER_FIELDS: readonly ProviderField[] = [
   'type',
   'base_url',
@@ -50,6 +51,7 @@ export const PROVIDER_FIELDS: readonly ProviderField[] = [
   'project',
   'location',
   'api',
+  'gateway',
 ];
 
 export type QuotaField = 'creates_per_minute' | 'max_in_flight';
@@ -174,6 +176,16 @@ const providerSchema: Readonly<Record<ProviderField, JsonSchema>> = {
     enum: EMULATED_APIS,
     description:
       'emulator only: the API the embedded emulator is spoken to through (openai: the Videos API, Sora 2; azure-sora1: Sora 1 jobs). Default openai.',
+  },
+  gateway: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      remix: { type: 'boolean', description: 'The gateway can remix videos. Default false.' },
+      extend: { type: 'boolean', description: 'The gateway can extend videos. Default false.' },
+    },
+    description:
+      'openai only: the service is an OpenAI-compatible gateway (LiteLLM, new-api). Completed jobs are confirmed by their content; remix/extend are refused at plan time unless allowed here.',
   },
 };
 

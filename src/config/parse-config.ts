@@ -276,6 +276,15 @@ function readProvider(
     );
   }
 
+  const gatewayField = field('gateway');
+  if (gatewayField !== undefined && type !== 'openai') {
+    error(
+      `Expected \`gateway\` only for \`type: openai\` (an OpenAI-compatible gateway), but provider \`${name}\` is type ${type}`,
+      gatewayField.key,
+    );
+  }
+  const gateway = gatewayField?.value as { remix?: boolean; extend?: boolean } | null | undefined;
+
   const deployments = (deploymentsField?.value ?? {}) as Record<string, string>;
   const quota = (field('quota')?.value ?? {}) as { creates_per_minute?: number; max_in_flight?: number };
   const pricingField = field('pricing');
@@ -307,6 +316,9 @@ function readProvider(
     renderSecondsPerSecond: type === 'emulator' ? (renderField?.value as number | undefined) : undefined,
     ...(vertex !== undefined && { vertex }),
     ...(api !== undefined && { api }),
+    ...(gateway !== undefined && gateway !== null
+      ? { gateway: { remix: gateway.remix ?? false, extend: gateway.extend ?? false } }
+      : {}),
     location: loc(keyNode),
   };
 }

@@ -19,6 +19,18 @@ export interface QuotaConfig {
   readonly maxInFlight: number;
 }
 
+/**
+ * `gateway:` on an `openai` provider: the service is an OpenAI-compatible gateway (LiteLLM, new-api) in front
+ * of another model. Its completed jobs are confirmed by a content request (a gateway reports a filtered video
+ * as completed), and shots it cannot build are refused at plan time.
+ */
+export interface GatewayConfig {
+  /** The gateway can remix (`POST /videos/{id}/remix`). @default false */
+  readonly remix: boolean;
+  /** The gateway can extend (`POST /videos/extensions`). @default false */
+  readonly extend: boolean;
+}
+
 export interface ProviderConfig {
   /** The key under `providers:`. */
   readonly name: string;
@@ -43,6 +55,8 @@ export interface ProviderConfig {
    * another API builds offline; its capabilities are that API's. @default 'openai'
    */
   readonly api?: EmulatedApi;
+  /** `openai` only: set when the service is a gateway. */
+  readonly gateway?: GatewayConfig | undefined;
   readonly location: Location;
 }
 

@@ -6,6 +6,16 @@
 import type { Result } from '../core/result.ts';
 import { fail, ok } from '../core/result.ts';
 
+/**
+ * Answer the Videos API like an OpenAI-compatible gateway in front of another model (gateway-shape.ts):
+ * `litellm` (ids `video_<base64>`, status `processing`, no progress), `new-api` (ids `task_<32>`, status
+ * `unknown` before a job is handed upstream), `upper-case` (a one-api fork's task states: `NOT_START`,
+ * `IN_PROGRESS`, `SUCCESS`, `FAILURE`, progress `"40%"`). In each, remix is refused, a moderated job reports
+ * `completed` and only its content request fails, and there is no extensions route. `off` is the service.
+ */
+export type GatewayShape = 'off' | 'litellm' | 'new-api' | 'upper-case';
+export const GATEWAY_SHAPES: readonly GatewayShape[] = ['off', 'litellm', 'new-api', 'upper-case'];
+
 export interface EmulatorFaults {
   /** Share of accepted jobs that fail while rendering (`error.code` `internal_error`). @default 0 */
   readonly jobFailureRate: number;
@@ -37,6 +47,8 @@ export interface EmulatorFaults {
    * trailing `free` box (still a valid MP4), for download benchmarks. 0 turns it off. @default 0
    */
   readonly largeVideoBytes: number;
+  /** Answer like a gateway (see GatewayShape). @default 'off' */
+  readonly gateway: GatewayShape;
 }
 
 export const NO_FAULTS: EmulatorFaults = {
@@ -49,6 +61,7 @@ export const NO_FAULTS: EmulatorFaults = {
   lostCreateResponseRate: 0,
   latencyMs: 0,
   largeVideoBytes: 0,
+  gateway: 'off',
 };
 
 const RATES = [
@@ -71,14 +84,20 @@ export function mergeFaults(base: EmulatorFaults, partial: unknown): Result<Emul
   }
   const problems: string[] = [];
   const out: Record<string, unknown> = { ...base };
-  const known = new Set<string>([...RATES, ...WORD_LISTS, ...COUNTS]);
+  const known = new Set<string>([...RATES, ...WORD_LISTS, ...COUNTS, 'gateway']);
   for (const [key, value] of Object.entries(partial)) {
     if (!known.has(key)) {
       problems.push(`Unknown fault '${key}'; expected one of ${[...known].join(', ')}.`);
       continue;
     }
     if (value === undefined) continue;
-    if ((RATES as readonly string[]).includes(key)) {
+    if (key === 'gateway') {
+      if (typeof value !== 'string' || !(GATEWAY_SHAPES as readonly string[]).includes(value)) {
+        problems.push(
+          `Expected 'gateway' to be one of ${GATEWAY_SHAPES.join(', ')}, but got ${JSON.stringify(value)}.`,
+        );
+      } else out[key] = value;
+    } else if ((RATES as readonly string[]).includes(key)) {
       if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
         problems.push(`Expected '${key}' to be a number from 0 to 1, but got ${JSON.stringify(value)}.`);
       } else out[key] = value;

@@ -22,6 +22,7 @@ import { NO_FAULTS, mergeFaults } from './emulator-faults.ts';
 import type { RouteResult } from './emulator-state.ts';
 import { EmulatorState } from './emulator-state.ts';
 import { JobArchive } from './job-archive.ts';
+import { routeGatewayVideos } from './gateway-shape.ts';
 import { routeVideos } from './openai-routes.ts';
 import type { BodyProblem, ParsedBody } from './request-body.ts';
 import { parseBody, readBody } from './request-body.ts';
@@ -424,7 +425,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const result =
       rest === undefined
         ? undefined
-        : ((await routeVideos(state, request)) ?? (azure ? await routeSora1(state, request) : undefined));
+        : state.faults.gateway !== 'off' && !azure
+          ? await routeGatewayVideos(state, state.faults.gateway, request)
+          : ((await routeVideos(state, request)) ?? (azure ? await routeSora1(state, request) : undefined));
     await state.flush();
     await sendResult(res, result ?? { kind: 'error', error: invalidUrl(method, url.pathname) }, entry);
   };

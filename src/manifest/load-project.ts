@@ -21,6 +21,7 @@ import {
   VAR_NAME_PATTERN,
 } from './manifest-schema.ts';
 import { AnalysisCache } from './analysis-cache.ts';
+import { checkProviderOperations } from './check-provider-operations.ts';
 import { ImageStatCache } from './image-stat-cache.ts';
 import { ReferenceImageChecker } from './reference-images.ts';
 import type { Manifest } from './types.ts';
@@ -216,6 +217,11 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
       }
     }
     diagnostics.push(...manifestDiagnostics);
+  }
+
+  if (manifest !== undefined && configLoad.config !== undefined) {
+    const provider = configLoad.config.provider;
+    diagnostics.push(...checkProviderOperations(manifest.shots.values(), () => provider));
   }
 
   diagnostics.sort(compareDiagnostics);

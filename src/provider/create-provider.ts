@@ -104,6 +104,7 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
         redactor,
         organization: nonEmpty(env['OPENAI_ORG_ID']),
         project: nonEmpty(env['OPENAI_PROJECT_ID']),
+        gateway: config.gateway !== undefined,
       });
     }
     case 'azure-sora1': {

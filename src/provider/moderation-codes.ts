@@ -4,7 +4,8 @@
 /**
  * Error codes meaning "moderation refused this": OpenAI's `moderation_blocked` (input) and `content_filter`
  * (output), Azure's `content_policy_violation` / `ResponsibleAIPolicyViolation`, and Sora 1's
- * `input_moderation` / `output_moderation` failure reasons.
+ * `input_moderation` / `output_moderation` failure reasons, and `completed_without_video`: a gateway's
+ * "completed" job whose video is not there (openai-video-state.ts), which the spec normalises to safety.
  */
 const MODERATION_CODES = new Set([
   'moderation_blocked',
@@ -13,6 +14,7 @@ const MODERATION_CODES = new Set([
   'responsibleaipolicyviolation',
   'input_moderation',
   'output_moderation',
+  'completed_without_video',
 ]);
 
 export function isModerationCode(code: string | null | undefined): boolean {

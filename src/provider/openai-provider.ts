@@ -6,6 +6,7 @@ import { asVideoId, type VideoId } from '../core/brand.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
 import { mapSdkError, type ErrorContext } from './map-provider-error.ts';
 import type { SecretRedactor } from './redact.ts';
+import { contentProbeFailure, readVideoAnswer, secondsOf, unixMs } from './openai-video-state.ts';
 import { isAzureBaseUrl, type ProviderAuth } from './resolve-auth.ts';
 import {
   ProviderError,
@@ -41,6 +42,12 @@ export interface OpenAIProviderOptions {
    * @default 120_000
    */
   readonly timeoutMs?: number;
+  /**
+   * The service is an OpenAI-compatible gateway (LiteLLM, new-api): a job it calls completed is confirmed by
+   * one content request before it counts as done, since a gateway reports a filtered video as completed and
+   * only its content request fails (openai-video-state.ts). @default false
+   */
+  readonly gateway?: boolean;
   /** Called by `close()` after the adapter's own cleanup (the embedded emulator stops here). */
   readonly onClose?: () => Promise<void>;
 }
@@ -103,14 +110,24 @@ export class OpenAIProvider implements VideoProvider {
           opts,
         )
         .withResponse();
-      return toRemoteVideo(data, response.headers, clockSpeed(this.#options.clock));
+      return toRemoteVideo(
+        data,
+        response.headers,
+        clockSpeed(this.#options.clock),
+        this.#options.clock.now(),
+      );
     });
   }
 
   remix(parent: VideoId, prompt: string, signal?: AbortSignal): Promise<RemoteVideo> {
     return this.#once(`remix ${parent}`, signal, async (opts) => {
       const { data, response } = await this.#client.videos.remix(parent, { prompt }, opts).withResponse();
-      return toRemoteVideo(data, response.headers, clockSpeed(this.#options.clock));
+      return toRemoteVideo(
+        data,
+        response.headers,
+        clockSpeed(this.#options.clock),
+        this.#options.clock.now(),
+      );
     });
   }
 
@@ -119,15 +136,45 @@ export class OpenAIProvider implements VideoProvider {
       const { data, response } = await this.#client.videos
         .extend({ prompt, seconds: String(seconds) as VideoSeconds, video: { id: parent } }, opts)
         .withResponse();
-      return toRemoteVideo(data, response.headers, clockSpeed(this.#options.clock));
+      return toRemoteVideo(
+        data,
+        response.headers,
+        clockSpeed(this.#options.clock),
+        this.#options.clock.now(),
+      );
     });
   }
 
-  retrieve(id: VideoId, signal?: AbortSignal): Promise<RemoteVideo> {
-    return this.#read(`retrieve ${id}`, signal, async (opts) => {
+  async retrieve(id: VideoId, signal?: AbortSignal): Promise<RemoteVideo> {
+    const video = await this.#read(`retrieve ${id}`, signal, async (opts) => {
       const { data, response } = await this.#client.videos.retrieve(id, opts).withResponse();
-      return toRemoteVideo(data, response.headers, clockSpeed(this.#options.clock));
+      // The id asked for, not the one echoed: a gateway may echo another spelling of it (LiteLLM drops the
+      // model from its encoded id on reads), and the journal keeps the one the create answered.
+      return {
+        ...toRemoteVideo(data, response.headers, clockSpeed(this.#options.clock), this.#options.clock.now()),
+        id,
+      };
     });
+    if (this.#options.gateway !== true || video.status !== 'completed') return video;
+    return this.#confirmContent(video, signal);
+  }
+
+  /** A gateway's completed job: one content request says whether there is a video (see `gateway`). */
+  async #confirmContent(video: RemoteVideo, signal: AbortSignal | undefined): Promise<RemoteVideo> {
+    try {
+      await this.#read(`confirm the video of ${video.id}`, signal, async (opts) => {
+        const response = await this.#client.videos
+          .downloadContent(video.id, { variant: 'video' }, { ...opts, headers: { range: 'bytes=0-0' } })
+          .asResponse();
+        // Only the answer's status matters; the body (all of it, where the range is ignored) is not read.
+        await response.body?.cancel();
+      });
+      return video;
+    } catch (error) {
+      const failed = error instanceof ProviderError ? contentProbeFailure(error) : undefined;
+      if (failed === undefined) throw error;
+      return { ...video, status: 'failed', error: { code: failed.code, message: failed.message } };
+    }
   }
 
   async *list(options: ListOptions = {}, signal?: AbortSignal): AsyncIterable<RemoteVideo> {
@@ -230,33 +277,43 @@ export class OpenAIProvider implements VideoProvider {
 
 /**
  * The SDK's Video (seconds as a string, Unix seconds) as our RemoteVideo (numbers, Unix milliseconds).
- * `speed` is the clock's (`clockSpeed`): the `openai-poll-after-ms` hint is real time, `pollAfterMs` clock time.
+ * `speed` is the clock's (`clockSpeed`): the `openai-poll-after-ms` hint is real time, `pollAfterMs` clock time;
+ * `now` (clock time) stands in for a missing `created_at`.
+ * The answer is read through openai-video-state.ts, so a gateway's statuses (`processing`, `unknown`,
+ * `cancelled`, `NOT_START`, …) and missing fields land on the four this interface knows: a status nobody
+ * knows is `queued` (keep polling; only the service ends a job), `cancelled`/`expired` are `failed`.
  */
-export function toRemoteVideo(video: Video, headers: Headers | undefined, speed = 1): RemoteVideo {
+export function toRemoteVideo(video: Video, headers: Headers | undefined, speed = 1, now = 0): RemoteVideo {
   const pollAfter = headers?.get('openai-poll-after-ms');
   const pollAfterMs = pollAfter !== null && pollAfter !== undefined ? Number(pollAfter) * speed : NaN;
-  const seconds = Number.parseFloat(String(video.seconds));
-  const error = video.error;
+  // Gateways leave fields out that OpenAI always sends; the SDK's types promise them, the wire does not.
+  const wire = video as Partial<Video>;
+  const reading = readVideoAnswer(wire);
+  const status: RemoteVideo['status'] =
+    reading.phase === 'failed'
+      ? 'failed'
+      : reading.phase === 'completed'
+        ? 'completed'
+        : reading.phase === 'running'
+          ? 'in_progress'
+          : 'queued';
   return {
-    id: asVideoId(video.id),
-    status: video.status,
-    progress: typeof video.progress === 'number' ? video.progress : null,
-    createdAt: video.created_at * 1000,
-    completedAt:
-      video.completed_at === null || video.completed_at === undefined ? null : video.completed_at * 1000,
-    expiresAt: video.expires_at === null || video.expires_at === undefined ? null : video.expires_at * 1000,
-    model: video.model,
-    size: video.size,
-    seconds: Number.isFinite(seconds) ? seconds : 0,
-    prompt: video.prompt ?? null,
+    id: asVideoId(String(video.id)),
+    status,
+    progress: reading.phase === 'queued' || reading.phase === 'running' ? reading.progress : null,
+    // A gateway that leaves `created_at` out: the time we read the answer (the create's, on a create).
+    createdAt: unixMs(wire.created_at) ?? now,
+    completedAt: unixMs(wire.completed_at),
+    expiresAt: unixMs(wire.expires_at),
+    model: String(wire.model ?? ''),
+    size: String(wire.size ?? ''),
+    seconds: secondsOf(wire.seconds) ?? 0,
+    prompt: typeof wire.prompt === 'string' ? wire.prompt : null,
     remixedFrom:
-      video.remixed_from_video_id === null || video.remixed_from_video_id === undefined
-        ? null
-        : asVideoId(video.remixed_from_video_id),
-    error:
-      error === null || error === undefined
-        ? null
-        : { code: String(error.code ?? 'unknown'), message: String(error.message ?? '') },
+      typeof wire.remixed_from_video_id === 'string' && wire.remixed_from_video_id !== ''
+        ? asVideoId(wire.remixed_from_video_id)
+        : null,
+    error: reading.phase === 'failed' ? { code: reading.code, message: reading.message } : null,
     pollAfterMs: Number.isFinite(pollAfterMs) && pollAfterMs >= 0 ? pollAfterMs : null,
   };
 }

@@ -594,7 +594,7 @@ const CASES: readonly Case[] = [
       'examples/broken/configs/unknown-field.config.yaml:2:1: error: Expected a field of the config (version, provider, providers, manifest, out_dir, cache_dir), but found `out_dirs`; did you mean `out_dir`?',
       'out_dirs: videos',
       '~~~~~~~~',
-      'examples/broken/configs/unknown-field.config.yaml:6:5: error: Expected a field of provider `emulator` (type, base_url, auth, deployments, quota, pricing, render_seconds_per_second, project, location, api), but found `speed`',
+      'examples/broken/configs/unknown-field.config.yaml:6:5: error: Expected a field of provider `emulator` (type, base_url, auth, deployments, quota, pricing, render_seconds_per_second, project, location, api, gateway), but found `speed`',
       '    speed: 10',
       '    ~~~~~',
     ],
@@ -629,6 +629,9 @@ const CASES: readonly Case[] = [
       'examples/broken/configs/provider-rules.config.yaml:19:5: error: Expected no `deployments` for `type: vertex-veo` (models are named as Vertex names them, e.g. veo-3.1-generate-001), but found one',
       '    deployments: { veo: veo-3.1-generate-001 }',
       '    ~~~~~~~~~~~',
+      'examples/broken/configs/provider-rules.config.yaml:23:5: error: Expected `gateway` only for `type: openai` (an OpenAI-compatible gateway), but provider `gateway-on-sora1` is type azure-sora1',
+      '    gateway: { remix: true }',
+      '    ~~~~~~~',
     ],
   },
   {
