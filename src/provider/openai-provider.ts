@@ -6,7 +6,7 @@ import { asVideoId, type VideoId } from '../core/brand.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
 import { mapSdkError, type ErrorContext } from './map-provider-error.ts';
 import type { SecretRedactor } from './redact.ts';
-import { contentProbeFailure, readVideoAnswer, secondsOf, unixMs } from './openai-video-state.ts';
+import { contentProbeFailure, progressOf, readVideoAnswer, secondsOf, unixMs } from './openai-video-state.ts';
 import { isAzureBaseUrl, type ProviderAuth } from './resolve-auth.ts';
 import {
   ProviderError,
@@ -300,7 +300,7 @@ export function toRemoteVideo(video: Video, headers: Headers | undefined, speed 
   return {
     id: asVideoId(String(video.id)),
     status,
-    progress: reading.phase === 'queued' || reading.phase === 'running' ? reading.progress : null,
+    progress: progressOf(wire.progress),
     // A gateway that leaves `created_at` out: the time we read the answer (the create's, on a create).
     createdAt: unixMs(wire.created_at) ?? now,
     completedAt: unixMs(wire.completed_at),
