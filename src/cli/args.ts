@@ -8,6 +8,9 @@ import type { CliContext } from './context.ts';
 import type { Diagnostic } from '../core/diagnostic.ts';
 import { formatDiagnostics } from '../manifest/format-diagnostic.ts';
 import { ExitCode } from './exit-codes.ts';
+import { parseShard } from '../graph/shard-shots.ts';
+import type { Shard, ShardSpec } from '../graph/shard-shots.ts';
+import { formatDuration } from '../reporter/format.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -109,4 +112,33 @@ export function writeDiagnostics(ctx: CliContext, name: string, diagnostics: rea
     const text = `sora-build ${name}: ${d.severity === 'error' ? '' : `${d.severity}: `}${d.message}\n`;
     ctx.stderr.write(ctx.redact(text));
   }
+}
+
+/** `--shard K/N`, taken by build, plan and status so a CI matrix and a laptop see the same partition. */
+export const SHARD_OPTION = { shard: { type: 'string' } } as const;
+
+/**
+ * The `--shard` value, or undefined without one; a malformed one prints the problem and returns exit code 2.
+ */
+export function shardArg(
+  ctx: CliContext,
+  name: string,
+  text: string | undefined,
+  help: string,
+): ShardSpec | undefined | number {
+  if (text === undefined) return undefined;
+  const spec = parseShard(text);
+  if (spec.ok) return spec.value;
+  ctx.stderr.write(`sora-build ${name}: ${spec.error}\n\n${help}`);
+  return ExitCode.Usage;
+}
+
+/** One line saying what a shard holds, printed by plan, build and status. */
+export function describeShard(shard: Shard): string {
+  const chains = `${shard.chains} chain${shard.chains === 1 ? '' : 's'}`;
+  return (
+    `Shard ${shard.index}/${shard.count}: ${shard.shots.size} of ${shard.totalShots} shots in ${chains} ` +
+    `(a remix or extension stays with its parent); about ${formatDuration(shard.weight * 1000)} of rendering, ` +
+    `the heaviest shard ${formatDuration(shard.heaviestWeight * 1000)}`
+  );
 }

@@ -16,6 +16,7 @@ import type { ProjectConfig } from '../config/types.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { computePlan } from '../plan/compute-plan.ts';
 import type { ComputedPlan } from '../plan/compute-plan.ts';
+import type { ShardSpec } from '../graph/shard-shots.ts';
 import { describeReason } from '../plan/plan-types.ts';
 import { priceOf } from '../plan/plan-build.ts';
 import type { ShotId, ShotKey, VideoId } from '../core/brand.ts';
@@ -32,7 +33,15 @@ import { REPORTER_KINDS } from '../reporter/reporter.ts';
 import type { Reporter, ReporterKind } from '../reporter/reporter.ts';
 
 // Argument parsing lives in args.ts, which loads nothing heavy (validate and plan use it directly).
-export { MANIFEST_OPTION, parseCommandArgs, parseUsd, splitManifest } from './args.ts';
+export {
+  MANIFEST_OPTION,
+  SHARD_OPTION,
+  describeShard,
+  parseCommandArgs,
+  parseUsd,
+  shardArg,
+  splitManifest,
+} from './args.ts';
 import { writeDiagnostics } from './args.ts';
 
 /** The process clock: `SORA_BUILD_CLOCK=scaled:<speed>[:<epoch>]` (tests, benchmarks), else the system clock. */
@@ -128,7 +137,7 @@ export async function checkedProvider(
  */
 export async function loadPlanOrReport(
   ctx: CliContext,
-  args: ProjectArgs & { readonly shotIds?: readonly string[] },
+  args: ProjectArgs & { readonly shotIds?: readonly string[]; readonly shard?: ShardSpec | undefined },
 ): Promise<PlannedProject | number> {
   const project = await loadProjectOrReport(ctx, args);
   if (typeof project === 'number') return project;
@@ -136,6 +145,7 @@ export async function loadPlanOrReport(
     config: project.config,
     manifest: project.manifest,
     shotIds: args.shotIds ?? [],
+    shard: args.shard,
   });
   if (!planned.ok) {
     if (planned.error.reason === 'unknown-shot')

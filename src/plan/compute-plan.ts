@@ -20,6 +20,8 @@ import { providerFamily } from '../config/capabilities.ts';
 import type { ProjectConfig, ProviderConfig } from '../config/types.ts';
 import { buildGraph } from '../graph/build-graph.ts';
 import { selectTargets } from '../graph/select-targets.ts';
+import { selectShard, shotWeight } from '../graph/shard-shots.ts';
+import type { Shard, ShardSpec } from '../graph/shard-shots.ts';
 import type { ShotGraph } from '../graph/shot-graph.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { planBuild } from './plan-build.ts';
@@ -41,6 +43,8 @@ export interface ComputePlanOptions {
   readonly cache?: CacheIndex;
   /** Expected ms from create to a downloaded video. @default `defaultRenderEstimate(config.provider)` */
   readonly renderEstimate?: (seconds: number) => number;
+  /** `--shard K/N`: plan only that part of the storyboard (graph/shard-shots.ts). @default every shot */
+  readonly shard?: ShardSpec | undefined;
 }
 
 export interface ComputedPlan {
@@ -52,6 +56,8 @@ export interface ComputedPlan {
   readonly family: ProviderFamily;
   /** The bytes to upload for each target shot with a reference image. */
   readonly references: ReadonlyMap<ShotId, PreparedReference>;
+  /** With `--shard`: what this shard holds (its shots are already the only targets). */
+  readonly shard?: Shard;
 }
 
 /** Why no plan could be made. */
@@ -67,8 +73,18 @@ export async function computePlan(
   const { config, manifest } = options;
   const graph = buildGraph(manifest);
   if (!graph.ok) return fail({ reason: 'invalid-project', diagnostics: graph.error });
-  const targets = selectTargets(graph.value, options.shotIds ?? []);
-  if (!targets.ok) return fail({ reason: 'unknown-shot', message: targets.error.message });
+  const selected = selectTargets(graph.value, options.shotIds ?? []);
+  if (!selected.ok) return fail({ reason: 'unknown-shot', message: selected.error.message });
+  // A shard is closed under parents and children, `--shot`'s selection under parents: what both hold is
+  // still closed under parents, so every target can be built.
+  const shard =
+    options.shard === undefined
+      ? undefined
+      : selectShard(graph.value, options.shard, (id) => shotWeight(manifest.shots.get(id)!.seconds));
+  const targets =
+    shard === undefined
+      ? selected
+      : ok(new Set([...selected.value].filter((id) => shard.shots.has(id))) as ReadonlySet<ShotId>);
 
   const problems: Diagnostic[] = [];
   let lockfile = options.lockfile;
@@ -135,6 +151,7 @@ export async function computePlan(
     provider: config.provider,
     family,
     references,
+    ...(shard !== undefined ? { shard } : {}),
   });
 }
 

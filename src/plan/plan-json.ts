@@ -13,6 +13,14 @@ export interface PlanJson {
   /** The manifest as the user named it: relative to the working folder when inside it. */
   readonly manifest: string;
   readonly lockfile: string;
+  /** Only with `--shard K/N`. */
+  readonly shard?: {
+    readonly index: number;
+    readonly count: number;
+    readonly shots: readonly string[];
+    readonly chains: number;
+    readonly total_shots: number;
+  };
   readonly provider: {
     readonly name: string;
     readonly type: ProviderType;
@@ -70,6 +78,17 @@ export function planToJson(computed: ComputedPlan, options: PlanJsonOptions): Pl
     version: PLAN_JSON_VERSION,
     manifest: options.manifestPath,
     lockfile: options.lockfilePath,
+    ...(computed.shard !== undefined
+      ? {
+          shard: {
+            index: computed.shard.index,
+            count: computed.shard.count,
+            shots: [...computed.shard.shots].sort(),
+            chains: computed.shard.chains,
+            total_shots: computed.shard.totalShots,
+          },
+        }
+      : {}),
     provider: {
       name: provider.name,
       type: provider.type,

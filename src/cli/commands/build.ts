@@ -6,7 +6,10 @@ import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import {
   MANIFEST_OPTION,
+  SHARD_OPTION,
   checkedProvider,
+  describeShard,
+  shardArg,
   cliClock,
   confirm,
   loadPlanOrReport,
@@ -38,6 +41,8 @@ Generates every shot that is missing or changed, under the provider's quota, and
 
 Options:
   --shot ID              build only this shot and what it needs (repeatable)
+  --shard K/N            build only shard K of N: a deterministic part of the storyboard, every
+                         remix/extend chain whole (CI matrices; see \`plan --shard\`)
   --provider NAME        use this provider from sora.config.yaml
   --config PATH          use this config file instead of the nearest sora.config.yaml
   --frozen               fail (exit 3) without any API call if anything would be generated (CI)
@@ -67,6 +72,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     {
       ...MANIFEST_OPTION,
       shot: { type: 'string', multiple: true },
+      ...SHARD_OPTION,
       provider: { type: 'string' },
       config: { type: 'string' },
       frozen: { type: 'boolean' },
@@ -101,6 +107,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     }
   }
 
+  const shard = shardArg(ctx, 'build', values.shard, HELP);
+  if (typeof shard === 'number') return shard;
+
   const clock = cliClock(ctx);
   const project = await loadPlanOrReport(ctx, {
     command: 'build',
@@ -108,14 +117,17 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     config: values.config,
     provider: values.provider,
     shotIds: values.shot ?? [],
+    shard,
   });
   if (typeof project === 'number') return project;
   const { config, manifest, plan } = project;
+  // On stderr: stdout may be the json reporter's NDJSON.
+  if (project.shard !== undefined) ctx.stderr.write(`${describeShard(project.shard)}\n`);
   const force = new Set<ShotId>(
     values.force === true ? plan.shots.map((s) => s.id).filter((id) => selected(values.shot, id)) : [],
   );
 
-  const resume = `sora-build build ${shownPath(ctx, manifest.path)}${(values.shot ?? []).map((s) => ` --shot ${s}`).join('')}`;
+  const resume = `sora-build build ${shownPath(ctx, manifest.path)}${(values.shot ?? []).map((s) => ` --shot ${s}`).join('')}${shard === undefined ? '' : ` --shard ${shard.index}/${shard.count}`}`;
 
   const priceOfShot = (id: ShotId): number | null => {
     const shot = manifest.shots.get(id);

@@ -14,15 +14,24 @@ import type { PlannedShot } from '../../plan/plan-types.ts';
 import { describeReason } from '../../plan/plan-types.ts';
 import { unreachable } from '../../core/unreachable.ts';
 import type { CliContext } from '../context.ts';
-import { MANIFEST_OPTION, parseCommandArgs, splitManifest, writeDiagnostics } from '../args.ts';
+import {
+  MANIFEST_OPTION,
+  SHARD_OPTION,
+  describeShard,
+  parseCommandArgs,
+  shardArg,
+  splitManifest,
+  writeDiagnostics,
+} from '../args.ts';
 import { ExitCode } from '../exit-codes.ts';
 
-const HELP = `Usage: sora-build plan [MANIFEST] [--shot ID]... [--json] [--config PATH] [--provider NAME]
+const HELP = `Usage: sora-build plan [MANIFEST] [--shot ID]... [--shard K/N] [--json] [--config PATH] [--provider NAME]
 
 Shows what a build would do with each shot (fresh, cached, missing, stale and why, blocked), the
 estimated cost from the provider's pricing and the estimated wall time under its quota. No API call.
 
   --shot ID         plan only this shot and the shots it needs (repeatable)
+  --shard K/N       plan only shard K of N (what \`build --shard K/N\` builds; chains stay together)
   --json            print one JSON document (schemas/plan.schema.json) instead of the table
   --config PATH     use this config instead of the nearest sora.config.yaml above the manifest
   --provider NAME   plan for this provider instead of the config's \`provider:\`
@@ -43,6 +52,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     {
       ...MANIFEST_OPTION,
       shot: { type: 'string', multiple: true },
+      ...SHARD_OPTION,
       json: { type: 'boolean' },
       config: { type: 'string' },
       provider: { type: 'string' },
@@ -54,6 +64,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     operands: false,
   });
   if (typeof manifestArg === 'number') return manifestArg;
+  const shard = shardArg(ctx, 'plan', parsed.values.shard, HELP);
+  if (typeof shard === 'number') return shard;
   const printDiagnostics = (diagnostics: readonly Diagnostic[]): void =>
     writeDiagnostics(ctx, 'plan', diagnostics);
 
@@ -72,6 +84,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     config: loaded.config,
     manifest: loaded.manifest,
     shotIds: parsed.values.shot ?? [],
+    shard,
   });
   if (!computed.ok) {
     const failure = computed.error;
@@ -112,6 +125,7 @@ export function formatPlan(computed: ComputedPlan): string {
   const line = (r: readonly [string, string, string, string]): string =>
     `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}  ${r[3]}`.trimEnd();
   const out = [line(header), ...rows.map(line), ''];
+  if (computed.shard !== undefined) out.push(describeShard(computed.shard));
 
   const t = plan.totals;
   const parts = (['missing', 'stale', 'blocked'] as const)

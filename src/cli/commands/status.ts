@@ -24,6 +24,9 @@ import type { RemoteJobStatus, StatusRow, StatusState } from '../../plan/shot-st
 import { statusRows } from '../../plan/shot-status.ts';
 import {
   MANIFEST_OPTION,
+  SHARD_OPTION,
+  describeShard,
+  shardArg,
   splitManifest,
   cliClock,
   formatTable,
@@ -32,11 +35,12 @@ import {
   shownPath,
 } from '../everyday.ts';
 
-const HELP = `Usage: sora-build status [MANIFEST] [--remote] [--json] [--config PATH] [--provider NAME]
+const HELP = `Usage: sora-build status [MANIFEST] [--remote] [--shard K/N] [--json] [--config PATH] [--provider NAME]
 
 Per shot: fresh, cached, stale (why), missing, in flight (remote id, status),
 failed (last error) or blocked. Offline by default; --remote asks the provider
-for the current status of in-flight jobs.
+for the current status of in-flight jobs. --shard K/N shows only the shots of
+that shard (what \`build --shard K/N\` builds).
 
 MANIFEST (or -m, --manifest PATH) defaults to the config's \`manifest:\`, else storyboard.yaml in the
 current folder.
@@ -84,6 +88,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     {
       ...MANIFEST_OPTION,
       remote: { type: 'boolean' },
+      ...SHARD_OPTION,
       json: { type: 'boolean' },
       config: { type: 'string' },
       provider: { type: 'string' },
@@ -94,11 +99,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parsed;
   const manifestArg = splitManifest(ctx, 'status', positionals, values.manifest, HELP, { operands: false });
   if (typeof manifestArg === 'number') return manifestArg;
+  const shard = shardArg(ctx, 'status', values.shard, HELP);
+  if (typeof shard === 'number') return shard;
   const loaded = await loadPlanOrReport(ctx, {
     command: 'status',
     manifest: manifestArg.manifest,
     config: values.config,
     provider: values.provider,
+    shard,
   });
   if (typeof loaded === 'number') return loaded;
   const { config, plan } = loaded;
@@ -146,11 +154,23 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 
   const rows = statusRows({ plan, pending, failure: (k) => failures.last(k), ...(remote ? { remote } : {}) });
   if (values.json === true) {
-    ctx.stdout.write(
-      `${JSON.stringify({ manifest: shownPath(ctx, loaded.manifest.path), shots: rows }, null, 2)}\n`,
-    );
+    const doc = {
+      manifest: shownPath(ctx, loaded.manifest.path),
+      ...(loaded.shard !== undefined
+        ? {
+            shard: {
+              index: loaded.shard.index,
+              count: loaded.shard.count,
+              total_shots: loaded.shard.totalShots,
+            },
+          }
+        : {}),
+      shots: rows,
+    };
+    ctx.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return ExitCode.Ok;
   }
   ctx.stdout.write(formatStatus(rows));
+  if (loaded.shard !== undefined) ctx.stdout.write(`${describeShard(loaded.shard)}\n`);
   return ExitCode.Ok;
 }
