@@ -7,7 +7,9 @@ import { systemClock } from '../core/clock.ts';
 import type { Clock } from '../core/clock.ts';
 import { atomicWrite } from './atomic-write.ts';
 import { withFileLock } from './file-lock.ts';
-import type { Sample } from './types.ts';
+import { cleanHandle } from '../provider/job-handle.ts';
+import type { JobHandle } from '../provider/job-api.ts';
+import type { Sample, VariantRecord } from './types.ts';
 
 /**
  * The action cache (design.md section 4): shot key -> the samples generated for it, one JSON file per key at
@@ -167,20 +169,34 @@ function validateSample(value: unknown): Sample {
     problems.push('`expiresAt` to be a number or null');
   if (s.costUsd !== null && (typeof s.costUsd !== 'number' || !Number.isFinite(s.costUsd)))
     problems.push('`costUsd` to be a number or null');
-  const assets: Partial<Record<'thumbnail' | 'spritesheet', ReturnType<typeof asSha256>>> = {};
-  if (typeof s.assets !== 'object' || s.assets === null) {
-    problems.push('`assets` to be an object');
-  } else {
-    for (const [name, digest] of Object.entries(s.assets as Record<string, unknown>)) {
-      if (
-        (name === 'thumbnail' || name === 'spritesheet') &&
-        typeof digest === 'string' &&
-        KEY.test(digest)
-      ) {
-        assets[name] = asSha256(digest);
-      } else {
-        problems.push(`\`assets.${name}\` to be a sha256 digest of a thumbnail or spritesheet`);
-      }
+  const assets = validateAssets(s.assets, '`assets`', problems);
+  let handle: JobHandle | undefined;
+  if (s.handle !== undefined) {
+    try {
+      handle = cleanHandle(s.handle as JobHandle);
+      if (handle.id !== s.videoId) problems.push('`handle.id` to be the `videoId`');
+    } catch (error) {
+      problems.push((error as Error).message.replace(/^Expected /, ''));
+    }
+  }
+  let variants: VariantRecord[] | undefined;
+  if (s.variants !== undefined) {
+    if (!Array.isArray(s.variants) || s.variants.length < 2) {
+      problems.push('`variants` to list two or more variants');
+    } else {
+      variants = (s.variants as unknown[]).map((v, i) => {
+        const r = (typeof v === 'object' && v !== null ? v : {}) as Partial<
+          Record<keyof VariantRecord, unknown>
+        >;
+        if (typeof r.output !== 'string' || !KEY.test(r.output))
+          problems.push(`\`variants[${i}].output\` to be a sha256 digest`);
+        if (typeof r.bytes !== 'number' || !Number.isInteger(r.bytes) || r.bytes < 0)
+          problems.push(`\`variants[${i}].bytes\` to be an integer >= 0`);
+        const variantAssets = validateAssets(r.assets ?? {}, `\`variants[${i}].assets\``, problems);
+        return { output: asSha256(String(r.output)), bytes: r.bytes as number, assets: variantAssets };
+      });
+      if (variants[0] !== undefined && variants[0].output !== s.output)
+        problems.push('`variants[0].output` to be the `output`');
     }
   }
   if (problems.length > 0) {
@@ -195,7 +211,29 @@ function validateSample(value: unknown): Sample {
     expiresAt: s.expiresAt as number | null,
     costUsd: s.costUsd as number | null,
     assets,
+    ...(handle === undefined ? {} : { handle }),
+    ...(variants === undefined ? {} : { variants }),
   };
+}
+
+function validateAssets(
+  value: unknown,
+  what: string,
+  problems: string[],
+): Partial<Record<'thumbnail' | 'spritesheet', ReturnType<typeof asSha256>>> {
+  const assets: Partial<Record<'thumbnail' | 'spritesheet', ReturnType<typeof asSha256>>> = {};
+  if (typeof value !== 'object' || value === null) {
+    problems.push(`${what} to be an object`);
+    return assets;
+  }
+  for (const [name, digest] of Object.entries(value as Record<string, unknown>)) {
+    if ((name === 'thumbnail' || name === 'spritesheet') && typeof digest === 'string' && KEY.test(digest)) {
+      assets[name] = asSha256(digest);
+    } else {
+      problems.push(`${what.slice(0, -1)}.${name}\` to be a sha256 digest of a thumbnail or spritesheet`);
+    }
+  }
+  return assets;
 }
 
 function assertKey(key: string): void {

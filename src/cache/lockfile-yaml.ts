@@ -3,7 +3,7 @@
  * bad YAML, unknown or wrong fields). `readLockfile` (lockfile.ts) loads it only when the fast line reader
  * does not recognise the file, so the everyday build never loads the YAML parser.
  */
-import { isMap, isScalar, parseDocument } from 'yaml';
+import { isMap, isNode, isScalar, parseDocument } from 'yaml';
 import type { Node, YAMLMap } from 'yaml';
 import type { ShotId } from '../core/brand.ts';
 import { asShotId } from '../core/brand.ts';
@@ -105,7 +105,16 @@ function collectFields(id: ShotId, map: YAMLMap, error: (message: string, node: 
       continue;
     }
     const node = (pair.value as Node | null) ?? (pair.key as Node);
-    values.set(name, { value: isScalar(pair.value) ? pair.value.value : pair.value, node });
+    // The issue-13 fields are a list and a map: compared as plain data.
+    const structured = (name === 'variants' || name === 'handle') && isNode(pair.value);
+    values.set(name, {
+      value: isScalar(pair.value)
+        ? pair.value.value
+        : structured
+          ? (pair.value as Node).toJSON()
+          : pair.value,
+      node,
+    });
   }
   return values;
 }

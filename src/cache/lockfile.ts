@@ -25,6 +25,13 @@
  *     parent_relation: null
  *     parent_output: null
  *
+ *   takes:                      # a shot with `variants: 2` also pins every variant's video, in order
+ *     …
+ *     variants:
+ *       - { output: "9c0e…", bytes: 1843220 }
+ *       - { output: "77ab…", bytes: 1790114 }
+ *     handle: {"createdAt":…,"extra":{…},"id":"…","model":"…","provider":"veo","type":"vertex-veo"}
+ *
  *   mug:
  *     …
  * ```
@@ -34,6 +41,9 @@
  * branches that rebuilt different shots merge without conflict; every string is written double-quoted
  * (JSON escaping, which YAML accepts) so no digest or model name can ever be read back as a number or a
  * boolean; ids are quoted only when a plain YAML scalar would not read back as the same string.
+ *
+ * `variants` and `handle` (issue 13) are written only when set: a job with several variants, a handle that
+ * `video_id` cannot stand for (see `LockEntry`). A lockfile without them reads and writes exactly as before.
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Node } from 'yaml';
@@ -44,8 +54,11 @@ import { describeFileType } from '../core/file-type.ts';
 import type { Result } from '../core/result.ts';
 import { fail, ok } from '../core/result.ts';
 import { PROVIDER_FAMILIES, type ProviderFamily } from '../config/capabilities.ts';
+import type { JobHandle } from '../provider/job-api.ts';
+import { cleanHandle } from '../provider/job-handle.ts';
+import { canonicalJson } from '../plan/canonical-json.ts';
 import { atomicWrite } from './atomic-write.ts';
-import type { LockEntry, Lockfile } from './types.ts';
+import type { LockEntry, Lockfile, VariantRecord } from './types.ts';
 
 export const EMPTY_LOCKFILE: Lockfile = { version: 1, shots: new Map() };
 
@@ -78,6 +91,15 @@ export function serializeLockfile(lock: Lockfile): string {
     const entry = lock.shots.get(id)!;
     const lines = [`  ${yamlKey(id)}:`];
     for (const [field, name] of FIELDS) lines.push(`    ${name}: ${scalar(entry[field], `${id}.${name}`)}`);
+    if (entry.variants !== undefined) {
+      lines.push('    variants:');
+      for (const [i, v] of entry.variants.entries()) {
+        lines.push(
+          `      - { output: ${scalar(v.output, `${id}.variants[${i}].output`)}, bytes: ${scalar(v.bytes, `${id}.variants[${i}].bytes`)} }`,
+        );
+      }
+    }
+    if (entry.handle !== undefined) lines.push(`    handle: ${handleJson(entry.handle)}`);
     return lines.join('\n') + '\n';
   });
   return `${HEADER}version: 1\nshots:\n${blocks.join('\n')}`;
@@ -92,6 +114,11 @@ function scalar(value: string | number | null, what: string): string {
     return String(value);
   }
   return JSON.stringify(value);
+}
+
+/** A handle as one line of canonical JSON (sorted keys), which YAML reads as a flow mapping. */
+function handleJson(handle: JobHandle): string {
+  return canonicalJson(cleanHandle(handle));
 }
 
 /** Words a YAML 1.1 or 1.2 reader would turn into something other than a string. */
@@ -139,7 +166,7 @@ const FAMILIES: readonly ProviderFamily[] = PROVIDER_FAMILIES;
 /** The fields of one entry as read, each with the node to blame (undefined on the fast path). */
 export type FieldValues = Map<string, { readonly value: unknown; readonly node: Node | undefined }>;
 
-export const KNOWN_FIELDS = new Set<string>(FIELDS.map(([, name]) => name));
+export const KNOWN_FIELDS = new Set<string>([...FIELDS.map(([, name]) => name), 'variants', 'handle']);
 
 /** Checks and converts one entry; every problem goes to `error` (with the entry's node for a missing field). */
 export function checkEntry(
@@ -193,6 +220,41 @@ export function checkEntry(
     (v): v is 'remix_of' | 'extend_of' | null => v === null || v === 'remix_of' || v === 'extend_of',
   );
   const parentOutput = get('parent_output', `${sha} or null`, isShaOrNull);
+  const variants = values.has('variants')
+    ? get(
+        'variants',
+        'a list of two or more `{ output, bytes }`',
+        (v): v is VariantRecord[] =>
+          Array.isArray(v) &&
+          v.length >= 2 &&
+          v.every(
+            (x: unknown) =>
+              typeof x === 'object' &&
+              x !== null &&
+              Object.keys(x).sort().join() === 'bytes,output' &&
+              isSha((x as VariantRecord).output) &&
+              isCount((x as VariantRecord).bytes),
+          ),
+      )
+    : undefined;
+  if (variants !== undefined && !bad && variants[0]?.output !== output) {
+    error(
+      `Expected the first of \`variants\` of shot \`${id}\` to be its \`output\`.`,
+      values.get('variants')?.node,
+    );
+    bad = true;
+  }
+  let handle: JobHandle | undefined;
+  if (values.has('handle')) {
+    const v = values.get('handle')!;
+    try {
+      handle = cleanHandle(v.value as JobHandle);
+      if (handle.id !== videoId) throw new TypeError(`Expected the handle's \`id\` to be the \`video_id\``);
+    } catch (e) {
+      error(`${(e as Error).message} of shot \`${id}\`.`, v.node);
+      bad = true;
+    }
+  }
   if (bad) return undefined;
   return {
     shot: id,
@@ -209,6 +271,10 @@ export function checkEntry(
     referenceSha256: referenceSha256 === null ? null : asSha256(referenceSha256),
     parentRelation,
     parentOutput: parentOutput === null ? null : asSha256(parentOutput),
+    ...(variants === undefined
+      ? {}
+      : { variants: variants.map((x) => ({ output: asSha256(x.output), bytes: x.bytes })) }),
+    ...(handle === undefined ? {} : { handle }),
   };
 }
 
@@ -305,6 +371,31 @@ export function parseCanonical(contents: string): Lockfile | undefined {
       parentOutput === undefined
     )
       return undefined;
+    // Optional issue-13 lines, in the serializer's form only.
+    let variants: VariantRecord[] | undefined;
+    if (lines[i] === '    variants:') {
+      i++;
+      variants = [];
+      for (;;) {
+        const m = VARIANT_LINE.exec(lines[i] ?? '');
+        if (m === null) break;
+        const bytesOf = count(m[2]);
+        if (bytesOf === undefined) return undefined;
+        variants.push({ output: asSha256(m[1]!), bytes: bytesOf });
+        i++;
+      }
+      if (variants.length < 2 || variants[0]!.output !== output) return undefined;
+    }
+    let handle: JobHandle | undefined;
+    if (lines[i]?.startsWith('    handle: ') === true) {
+      const raw = lines[i++]!.slice('    handle: '.length);
+      try {
+        handle = cleanHandle(JSON.parse(raw) as JobHandle);
+      } catch {
+        return undefined;
+      }
+      if (handleJson(handle) !== raw || handle.id !== videoId) return undefined;
+    }
     // The next line ends the entry: a blank line, or the end of the file.
     if (i < lines.length && lines[i] !== '') return undefined;
     shots.set(asShotId(id), {
@@ -322,12 +413,15 @@ export function parseCanonical(contents: string): Lockfile | undefined {
       referenceSha256: referenceSha256 === null ? null : asSha256(referenceSha256),
       parentRelation,
       parentOutput: parentOutput === null ? null : asSha256(parentOutput),
+      ...(variants === undefined ? {} : { variants }),
+      ...(handle === undefined ? {} : { handle }),
     });
   }
   return { version: 1, shots };
 }
 
 const SHOT_ID = /^[a-z0-9][a-z0-9._-]*$/;
+const VARIANT_LINE = /^ {6}- \{ output: "([0-9a-f]{64})", bytes: ([0-9]+) \}$/;
 const SIZE = /^[1-9][0-9]*x[1-9][0-9]*$/;
 const QUOTED_SHA = /^"[0-9a-f]{64}"$/;
 const COUNT = /^(?:0|[1-9][0-9]{0,15})$/;

@@ -1,5 +1,15 @@
 import type { Sha256, ShotId, ShotKey, VideoId } from '../core/brand.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
+import type { JobHandle } from '../provider/job-api.ts';
+
+/** One variant (sample of a multi-sample request) of a pinned or cached job: its video and its assets. */
+export interface VariantRecord {
+  /** sha256 of the variant's video (a CAS object). */
+  readonly output: Sha256;
+  readonly bytes: number;
+  /** Digests of fetched extra assets (action cache only; the lockfile pins videos). */
+  readonly assets?: Readonly<Partial<Record<'thumbnail' | 'spritesheet', Sha256>>>;
+}
 
 /** One shot's pinned result in `<manifest>.lock` (design.md section 4). */
 export interface LockEntry {
@@ -29,6 +39,17 @@ export interface LockEntry {
   /** For remix_of/extend_of: the relation and the parent output digest the key was computed with. */
   readonly parentRelation: 'remix_of' | 'extend_of' | null;
   readonly parentOutput: Sha256 | null;
+  // Issue 13 (written only when set, so a lockfile of single-variant shots from the older APIs keeps its bytes):
+  /**
+   * Every variant's video, in index order, when the job made more than one (`variants: N`); `output`/`bytes`
+   * are variant 0's. Absent for one variant.
+   */
+  readonly variants?: readonly VariantRecord[];
+  /**
+   * The job's handle, when `video_id` alone cannot find the job again (an adapter's `extra` facts, a provider
+   * type other than the OpenAI/Sora 1 APIs). Absent: `video_id` and the shot's provider rebuild it.
+   */
+  readonly handle?: JobHandle;
 }
 
 /** The whole lockfile; entries keyed by shot id, written sorted by id. */
@@ -53,6 +74,31 @@ export interface Sample {
   readonly costUsd: number | null;
   /** Digests of fetched extra assets. */
   readonly assets: Readonly<Partial<Record<'thumbnail' | 'spritesheet', Sha256>>>;
+  /** The job's handle (`videoId` is its id). Absent in records written before issue 13. */
+  readonly handle?: JobHandle;
+  /**
+   * Every variant, in index order, when the job made more than one; `output`, `bytes` and `assets` are
+   * variant 0's. Absent for one variant (and in older records).
+   */
+  readonly variants?: readonly VariantRecord[];
+}
+
+/** The variants of a sample or lock entry, in index order (one when it has no `variants`). */
+export function variantsOf(
+  record: Pick<Sample, 'output' | 'bytes'> & {
+    readonly assets?: Sample['assets'];
+    readonly variants?: readonly VariantRecord[];
+  },
+): readonly VariantRecord[] {
+  return (
+    record.variants ?? [
+      {
+        output: record.output,
+        bytes: record.bytes,
+        ...(record.assets === undefined ? {} : { assets: record.assets }),
+      },
+    ]
+  );
 }
 
 /**

@@ -26,7 +26,9 @@ import { sha256Hex, shotKey, shotKeyData } from '../plan/shot-key.ts';
 import { lockEntryFor } from '../plan/lock-entry-for.ts';
 import { decideShot } from '../plan/decide-shot.ts';
 import { unreachable } from '../core/unreachable.ts';
-import type { VideoProvider } from '../provider/types.ts';
+import type { JobHandle, JobProvider } from '../provider/job-api.ts';
+import { asJobProvider } from '../provider/legacy-job-provider.ts';
+import { variantsOf } from '../cache/types.ts';
 import { createLanes } from './lanes.ts';
 import type { Lanes } from './lanes.ts';
 import type { JobContext, JobResult } from './job-types.ts';
@@ -51,7 +53,7 @@ export class BuildEngine {
   readonly #lockWriter = new LockWriter();
   readonly #failedKeys = new Map<ShotKey, ShotFailure>();
   readonly #abandon = new AbortController();
-  #provider: Promise<VideoProvider> | undefined;
+  #provider: Promise<JobProvider> | undefined;
   /** Remote ids this process knows belong to jobs (submitted, resumed, pinned). */
   readonly #knownVideoIds = new Set<string>();
 
@@ -94,7 +96,7 @@ export class BuildEngine {
     const refused: ShotId[] = [];
 
     // What earlier runs (or this process's earlier builds) left unfinished: resumed in the background.
-    await this.#registry.resumePending((p) => resumedSpec(p, input.manifest));
+    await this.#registry.resumePending((p) => resumedSpec(p, input.manifest, this.#ctx.handleFor));
     if (options.regenerateExpired === true) {
       for (const id of expiredParentsToRegenerate(
         input,
@@ -314,7 +316,7 @@ export class BuildEngine {
       key,
       keyData,
       reference,
-      parent: parent?.entry ?? null,
+      parent: parent === null ? null : { entry: parent.entry, handle: this.#handleOfPinned(parent) },
       // FIFO: equal priorities, so the lanes serve shots in the order they became ready.
       priority: this.#options.ordering === 'fifo' ? 0 : (planned?.criticalPathMs ?? 0),
     });
@@ -351,8 +353,8 @@ export class BuildEngine {
       ctx: this.#ctx,
       shot,
       key,
-      out: this.#outPath(shot),
-      digest: sample.output,
+      outs: this.#outPaths(shot, variantsOf(sample).length),
+      videos: variantsOf(sample),
       sample,
       signal: input.signal,
     });
@@ -397,12 +399,13 @@ export class BuildEngine {
     source: 'lockfile' | 'action-cache',
     signal: AbortSignal,
   ): Promise<ShotOutcome> {
+    const videos = variantsOf(entry);
     const placed = await placeOutputs({
       ctx: this.#ctx,
       shot,
       key,
-      out: this.#outPath(shot),
-      digest: entry.output,
+      outs: this.#outPaths(shot, videos.length),
+      videos,
       sample,
       signal,
     });
@@ -449,6 +452,27 @@ export class BuildEngine {
     return join(this.#options.config.outDir, ...shot.output.split('/'));
   }
 
+  /**
+   * Where each of `count` variants goes: one variant at the shot's output; several as `1.mp4 … N.mp4` in a
+   * folder named after the output without `.mp4` (`out/<shot>/1.mp4`).
+   */
+  #outPaths(shot: ShotConfig, count: number): string[] {
+    const out = this.#outPath(shot);
+    if (count === 1) return [out];
+    const dir = out.replace(/\.mp4$/i, '');
+    return Array.from({ length: count }, (_, i) => join(dir, `${i + 1}.mp4`));
+  }
+
+  /** The job behind a pinned parent, for its remix/extend child. */
+  #handleOfPinned(parent: Done): JobHandle {
+    const { entry } = parent;
+    return (
+      entry.handle ??
+      (parent.sample ?? this.#sampleOf(entry))?.handle ??
+      this.#ctx.handleFor(entry.videoId, entry.model, null)
+    );
+  }
+
   /** Writes the lockfile; a failed write is returned as the failure of the shots it pins. */
   async #writeLock(path: string, lock: ReadonlyMap<ShotId, LockEntry>): Promise<ShotFailure | undefined> {
     try {
@@ -473,6 +497,13 @@ export class BuildEngine {
     return {
       provider: () => this.#providerOnce(),
       providerName: config.provider.name,
+      handleFor: (videoId, model, createdAt) => ({
+        type: config.provider.type,
+        provider: config.provider.name,
+        id: videoId,
+        model: config.provider.deployments[model] ?? model,
+        createdAt: createdAt ?? 0,
+      }),
       store,
       actionCache,
       journal,
@@ -493,8 +524,11 @@ export class BuildEngine {
     };
   }
 
-  #providerOnce(): Promise<VideoProvider> {
-    this.#provider ??= this.#options.provider();
+  #providerOnce(): Promise<JobProvider> {
+    // An adapter still on the older interface is wrapped (legacy-job-provider.ts).
+    this.#provider ??= this.#options
+      .provider()
+      .then((p) => asJobProvider(p, this.#options.config.provider.type));
     return this.#provider;
   }
 }

@@ -15,13 +15,17 @@ import type { Journal } from '../scheduler/journal.ts';
 import type { ShotClaims } from '../scheduler/shot-claims.ts';
 import type { BuildPlan } from '../plan/plan-types.ts';
 import type { VideoProvider } from '../provider/types.ts';
+import type { JobProvider } from '../provider/job-api.ts';
 import type { PreparedReference } from './job-spec.ts';
 import type { ShotFailure } from './shot-failure.ts';
 
 export interface BuildEngineOptions {
   readonly config: ProjectConfig;
-  /** Creates the provider on first use: a build with nothing to generate never connects anywhere. */
-  readonly provider: () => Promise<VideoProvider>;
+  /**
+   * Creates the provider on first use: a build with nothing to generate never connects anywhere. An adapter
+   * still on the older `VideoProvider` interface is wrapped by the shim (legacy-job-provider.ts).
+   */
+  readonly provider: () => Promise<JobProvider | VideoProvider>;
   readonly store: Store;
   readonly actionCache: ActionCache;
   readonly journal: Journal;

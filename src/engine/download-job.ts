@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import type { Sha256, VideoId } from '../core/brand.ts';
 import { checkMp4, compareMp4ToRequest } from '../cache/mp4-check.ts';
 import { isRetryable, retryDelay } from '../scheduler/retry-policy.ts';
-import type { ContentVariant } from '../provider/types.ts';
+import type { OutputAsset, OutputRef } from '../provider/job-api.ts';
 import { ProviderError } from '../provider/types.ts';
 import type { JobContext, JobSpec } from './job-types.ts';
 import { MAX_READ_ATTEMPTS, retryReason } from './read-retries.ts';
@@ -26,15 +26,19 @@ export type VariantResult =
 /** What a download needs to know about the shot. */
 export type DownloadSpec = Pick<JobSpec, 'shot' | 'expected'>;
 
-/** Streams one content variant into the store, verified; retries truncated or corrupt downloads. */
+/**
+ * Streams one output (a variant's video or asset) into the store, verified; retries truncated or corrupt
+ * downloads. `videoId` is the job's remote id, for events and messages.
+ */
 export async function downloadVariant(
   spec: DownloadSpec,
   ctx: JobContext,
   videoId: VideoId,
-  variant: ContentVariant,
+  ref: OutputRef,
   signal: AbortSignal,
   expectedDigest?: Sha256,
 ): Promise<VariantResult> {
+  const variant = ref.asset;
   const interrupted = { ok: false, failure: 'interrupted', gone: false } as const;
   let lastProblem = '';
   for (let attempt = 1; attempt <= MAX_READ_ATTEMPTS; attempt++) {
@@ -46,7 +50,7 @@ export async function downloadVariant(
     try {
       const outcome = await runInLane(
         ctx.lanes.downloads,
-        () => downloadOnce(spec, ctx, videoId, variant, signal, expectedDigest),
+        () => downloadOnce(spec, ctx, videoId, ref, signal, expectedDigest),
         { signal },
       );
       if (outcome === NOT_STARTED) return interrupted;
@@ -125,12 +129,13 @@ async function downloadOnce(
   spec: DownloadSpec,
   ctx: JobContext,
   videoId: VideoId,
-  variant: ContentVariant,
+  ref: OutputRef,
   signal: AbortSignal,
   expectedDigest: Sha256 | undefined,
 ): Promise<{ ok: true; digest: Sha256; bytes: number } | { ok: false; message: string }> {
+  const variant = ref.asset;
   ctx.emit({ type: 'download-started', time: ctx.clock.now(), shot: spec.shot, videoId, variant });
-  const download = await (await ctx.provider()).download(videoId, variant, signal);
+  const download = await (await ctx.provider()).fetch(ref, signal);
   const ingested = await ctx.store.ingest(download.body, {
     expected: {
       ...(download.contentLength === null ? {} : { bytes: download.contentLength }),
@@ -191,7 +196,7 @@ const IMAGE_MAGIC: Readonly<
 
 async function verifyVariant(
   path: string,
-  variant: ContentVariant,
+  variant: OutputAsset,
   expected: JobSpec['expected'],
 ): Promise<{ ok: true; value: undefined } | { ok: false; error: string }> {
   if (variant === 'video') {

@@ -14,6 +14,7 @@
  * create go out.
  */
 import type { Sha256, ShotKey } from '../core/brand.ts';
+import { asVideoId } from '../core/brand.ts';
 import type { Sample } from '../cache/types.ts';
 import { SHOT_FAILURE_REASONS } from '../core/events.ts';
 import type { ShotFailureReason } from '../core/events.ts';
@@ -202,17 +203,20 @@ export class JobRegistry {
     const read = await guardLocalIo('reading the journal', null, () => ctx.journal.pending());
     if (!read.ok) return { kind: 'failed', failure: read.failure };
     for (const p of read.value.filter((e) => e.intent.key === spec.key)) {
-      let videoId = p.videoId;
-      if (videoId === null) {
+      let handle =
+        p.handle ??
+        (p.videoId === null ? null : ctx.handleFor(p.videoId, p.intent.request.model, p.createdAt));
+      if (handle === null) {
         const found = await reconcileThroughList(spec, p.intent, ctx, abandon);
         ctx.emit({
           type: 'reconciled',
           time: ctx.clock.now(),
           shot: spec.shot,
           matched: found.kind === 'found',
-          videoId: found.kind === 'found' ? found.video.id : null,
+          videoId: found.kind === 'found' ? asVideoId(found.handle.id) : null,
         });
-        if (found.kind === 'unreadable') return { kind: 'failed', failure: unreconciledFailure(spec, found) };
+        if (found.kind === 'unreadable' || found.kind === 'unlistable')
+          return { kind: 'failed', failure: unreconciledFailure(spec, found) };
         if (found.kind === 'not-found') {
           // A List that answered without it: the create never took effect.
           await ctx.journal
@@ -220,10 +224,12 @@ export class JobRegistry {
             .catch(() => undefined);
           continue;
         }
-        videoId = found.video.id;
-        await ctx.journal.recordSubmitted(p.intent.id, videoId, found.video.createdAt).catch(() => undefined);
+        handle = found.handle;
+        await ctx.journal
+          .recordSubmitted(p.intent.id, asVideoId(handle.id), handle.createdAt, handle)
+          .catch(() => undefined);
       }
-      return resumeJob(spec, ctx, p.intent.id, videoId, abandon);
+      return resumeJob(spec, ctx, p.intent.id, handle, abandon);
     }
     if (dispatchSignal === null) return { kind: 'cancelled' };
     return runNewJob(spec, ctx, dispatchSignal, abandon);

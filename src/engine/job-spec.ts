@@ -9,6 +9,7 @@ import type { ProjectConfig } from '../config/types.ts';
 import { providerFamily } from '../config/capabilities.ts';
 import type { Manifest, ShotConfig } from '../manifest/types.ts';
 import type { LockEntry } from '../cache/types.ts';
+import type { GenerationRequest, ImageInput, JobHandle } from '../provider/job-api.ts';
 import type { ShotKeyData } from '../plan/shot-key.ts';
 import { priceOf } from '../plan/plan-build.ts';
 import type { PendingIntent } from '../scheduler/journal.ts';
@@ -28,19 +29,23 @@ export async function jobSpecFor(options: {
   readonly key: ShotKey;
   readonly keyData: ShotKeyData;
   readonly reference: PreparedReference | null;
-  readonly parent: LockEntry | null;
+  /** The parent's pinned entry and its job, for remix/extend. */
+  readonly parent: { readonly entry: LockEntry; readonly handle: JobHandle } | null;
   /** Larger starts first. */
   readonly priority: number;
 }): Promise<JobSpec | ShotFailure> {
-  const { config, shot, key, keyData, reference, parent } = options;
-  let inputReference: JobSpec['request']['inputReference'];
+  const { config, shot, key, keyData, reference } = options;
+  const parent = options.parent?.entry ?? null;
+  let firstFrame: ImageInput | undefined;
   if (reference !== null) {
     try {
       const bytes = await readFile(reference.path);
       const digest = createHash('sha256').update(bytes).digest('hex');
       if (digest !== reference.digest) throw new Error('the file changed after the build was planned');
       const ext = reference.mime.split('/')[1] === 'jpeg' ? 'jpg' : reference.mime.split('/')[1];
-      inputReference = { bytes, mime: reference.mime, filename: `${shot.id}.${ext}` };
+      // After `fit` the image has exactly the shot's size (the analyzer refuses any other without `fit`).
+      const [width = 0, height = 0] = shot.size.split('x').map(Number);
+      firstFrame = { bytes, mime: reference.mime, filename: `${shot.id}.${ext}`, width, height };
     } catch (error) {
       return {
         reason: 'reference-image',
@@ -56,29 +61,43 @@ export async function jobSpecFor(options: {
   const price = priceOf(shot.model, config.provider.pricing, providerFamily(config.provider.type));
   const totalSeconds =
     operation === 'extend' && parent !== null ? parent.seconds + shot.seconds : shot.seconds;
+  const parentHandle = options.parent?.handle ?? null;
+  const variants = 1;
+  const request: GenerationRequest = {
+    model: shot.model,
+    prompt: keyData.prompt,
+    size: shot.size,
+    seconds: shot.seconds,
+    variants,
+    frames: firstFrame === undefined ? [] : [{ image: firstFrame, at: 'first' }],
+    referenceImages: [],
+    ...(operation === 'create' || parentHandle === null
+      ? {}
+      : { parent: { relation: operation, handle: parentHandle, variant: 0 } }),
+  };
   return {
     shot: shot.id,
     key,
     operation,
-    request: {
-      model: shot.model,
-      prompt: keyData.prompt,
-      size: shot.size,
-      seconds: shot.seconds,
-      ...(inputReference === undefined ? {} : { inputReference }),
-    },
-    parentVideoId: parent?.videoId ?? null,
+    request,
+    parent: parentHandle,
     expected: { size: shot.size, seconds: totalSeconds },
     priority: options.priority,
-    costUsd: price === null ? null : price * shot.seconds,
+    // Each variant is a video the service bills for.
+    costUsd: price === null ? null : price * shot.seconds * variants,
     assets: shot.assets.filter((a): a is 'thumbnail' | 'spritesheet' => a !== 'video'),
   };
 }
 
 /** The spec of a job an earlier run left in the journal: enough to poll and download it. */
-export function resumedSpec(pending: PendingIntent, manifest: Manifest): JobSpec {
+export function resumedSpec(
+  pending: PendingIntent,
+  manifest: Manifest,
+  handleFor: (videoId: string, model: string, createdAt: number | null) => JobHandle,
+): JobSpec {
   const { intent } = pending;
   const shot = manifest.shots.get(intent.shot);
+  const parentId = intent.request.parentVideoId;
   return {
     shot: intent.shot,
     key: intent.key,
@@ -89,8 +108,11 @@ export function resumedSpec(pending: PendingIntent, manifest: Manifest): JobSpec
       prompt: '',
       size: intent.request.size,
       seconds: intent.request.seconds,
+      variants: 1,
+      frames: [],
+      referenceImages: [],
     },
-    parentVideoId: intent.request.parentVideoId,
+    parent: parentId === null ? null : handleFor(parentId, intent.request.model, null),
     expected: { size: intent.request.size, seconds: intent.request.seconds },
     priority: Number.MAX_SAFE_INTEGER,
     costUsd: null,

@@ -1,7 +1,7 @@
 /**
  * The shapes shared by the job modules (submit, poll, download, lifecycle, registry).
  */
-import type { ShotId, ShotKey, VideoId } from '../core/brand.ts';
+import type { ShotId, ShotKey } from '../core/brand.ts';
 import type { Clock } from '../core/clock.ts';
 import type { BuildEvent } from '../core/events.ts';
 import type { Sample } from '../cache/types.ts';
@@ -9,7 +9,7 @@ import type { Store } from '../cache/store.ts';
 import type { ActionCache } from '../cache/action-cache.ts';
 import type { CreateLedger } from '../scheduler/create-ledger.ts';
 import type { Journal } from '../scheduler/journal.ts';
-import type { CreateRequest, VideoProvider } from '../provider/types.ts';
+import type { GenerationRequest, JobHandle, JobProvider } from '../provider/job-api.ts';
 import type { Lanes } from './lanes.ts';
 import type { ShotFailure } from './shot-failure.ts';
 
@@ -18,17 +18,17 @@ export interface JobSpec {
   readonly shot: ShotId;
   readonly key: ShotKey;
   readonly operation: 'create' | 'remix' | 'extend';
-  /** For create: the request (model, prompt, size, seconds, reference image bytes). */
-  readonly request: CreateRequest;
-  /** For remix/extend: the parent's remote video. */
-  readonly parentVideoId: VideoId | null;
-  /** What the downloaded video must be: its size and total duration (parent + added, for extend). */
+  /** Everything the submit sends; for remix/extend `request.parent` names the parent's job and variant. */
+  readonly request: GenerationRequest;
+  /** For remix/extend: the parent's job (`request.parent.handle`), else null. */
+  readonly parent: JobHandle | null;
+  /** What each downloaded video must be: its size and total duration (parent + added, for extend). */
   readonly expected: { readonly size: string; readonly seconds: number };
   /** Critical-path priority: larger starts first. */
   readonly priority: number;
   /** Seconds billed times the model's price; null when the price is unknown. */
   readonly costUsd: number | null;
-  /** Extra content variants to fetch besides the video. */
+  /** Extra assets to fetch besides each variant's video. */
   readonly assets: readonly ('thumbnail' | 'spritesheet')[];
 }
 
@@ -46,9 +46,14 @@ export type JobResult =
   | { readonly kind: 'interrupted' };
 
 export interface JobContext {
-  readonly provider: () => Promise<VideoProvider>;
+  readonly provider: () => Promise<JobProvider>;
   /** Provider config name, recorded in samples and intents. */
   readonly providerName: string;
+  /**
+   * The handle of a job known only by its remote id (a journal record or lockfile entry written before
+   * handles existed): the older APIs need nothing else to resume it.
+   */
+  readonly handleFor: (videoId: string, model: string, createdAt: number | null) => JobHandle;
   readonly store: Store;
   readonly actionCache: ActionCache;
   readonly journal: Journal;

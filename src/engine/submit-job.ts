@@ -7,11 +7,11 @@
  * answered without it (`reconcileThroughList`). While List cannot be read, nothing is created: the intent
  * stays in the journal and the next build reconciles it.
  */
-import type { VideoId } from '../core/brand.ts';
+import { asVideoId } from '../core/brand.ts';
 import { createRecovery, retryDelay } from '../scheduler/retry-policy.ts';
-import type { Intent } from '../scheduler/journal.ts';
+import type { Intent, ReconcileCandidate } from '../scheduler/journal.ts';
 import { promptSha256, reconcile } from '../scheduler/journal.ts';
-import type { RemoteVideo, VideoProvider } from '../provider/types.ts';
+import type { JobHandle, JobProvider, JobState, ListedJob } from '../provider/job-api.ts';
 import { ProviderError } from '../provider/types.ts';
 import type { JobContext, JobSpec } from './job-types.ts';
 import { withReadRetries, retryReason } from './read-retries.ts';
@@ -23,8 +23,14 @@ import type { ShotFailure } from './shot-failure.ts';
 const MAX_CREATE_ATTEMPTS = 8;
 
 export type Submitted =
-  /** The service accepted the job; its id is in the journal (or, if that write failed, in memory). */
-  | { readonly kind: 'submitted'; readonly intentId: string; readonly video: RemoteVideo }
+  /** The service accepted the job; its handle is in the journal (or, if that write failed, in memory). */
+  | {
+      readonly kind: 'submitted';
+      readonly intentId: string;
+      readonly handle: JobHandle;
+      /** The state the submit answered with, or null after reconciliation (poll to know). */
+      readonly state: JobState | null;
+    }
   /** Nothing is on the service for this attempt (or a List that answered said so). */
   | { readonly kind: 'failed'; readonly failure: ShotFailure }
   /** Stopped before the request was sent. */
@@ -34,11 +40,16 @@ export type Submitted =
 
 /** The outcome of looking for an intent's job through List. */
 export type ListLookup =
-  | { readonly kind: 'found'; readonly video: RemoteVideo }
+  | { readonly kind: 'found'; readonly handle: JobHandle }
   /** List answered and the job is not there: the create never took effect, so a new one cannot pay twice. */
   | { readonly kind: 'not-found' }
   /** List could not be read: nothing may be created for this intent now. */
-  | { readonly kind: 'unreadable'; readonly message: string };
+  | { readonly kind: 'unreadable'; readonly message: string }
+  /**
+   * The provider cannot list its jobs (Veo, Runway, fal): whether the lost create took effect cannot be
+   * known, so nothing is created for the intent unless the user says to (see `unreconciledFailure`).
+   */
+  | { readonly kind: 'unlistable' };
 
 /**
  * Sends the create for `spec`, retrying while it provably created nothing. `dispatchSignal` cancels only
@@ -68,8 +79,8 @@ export async function submitJob(
     if (sent.kind === 'failed') return sent;
     const { intent, failure } = sent;
     if (sent.remote !== undefined) {
-      await recordSubmitted(spec, ctx, intent.id, sent.remote);
-      return { kind: 'submitted', intentId: intent.id, video: sent.remote };
+      await recordSubmitted(spec, ctx, intent.id, sent.remote.handle);
+      return { kind: 'submitted', intentId: intent.id, ...sent.remote };
     }
     if (failure === undefined)
       throw new Error('internal error: create produced neither a video nor an error');
@@ -82,21 +93,22 @@ export async function submitJob(
         time: ctx.clock.now(),
         shot: spec.shot,
         matched: found.kind === 'found',
-        videoId: found.kind === 'found' ? found.video.id : null,
+        videoId: found.kind === 'found' ? asVideoId(found.handle.id) : null,
       });
       if (found.kind === 'found') {
-        await recordSubmitted(spec, ctx, intent.id, found.video);
-        return { kind: 'submitted', intentId: intent.id, video: found.video };
+        await recordSubmitted(spec, ctx, intent.id, found.handle);
+        return { kind: 'submitted', intentId: intent.id, handle: found.handle, state: null };
       }
-      if (found.kind === 'unreadable') return { kind: 'failed', failure: unreconciledFailure(spec, found) };
+      if (found.kind === 'unreadable' || found.kind === 'unlistable')
+        return { kind: 'failed', failure: unreconciledFailure(spec, found) };
     }
     // Provably nothing on the service for this intent: a definite refusal, a request that never left, a
     // 429, or a List that answered without it.
     await ctx.journal
       .recordAbandoned(intent.id, ctx.clock.now(), failure.code ?? failure.kind)
       .catch(() => undefined); // the next build's List finds nothing for it and retires it then
-    if (failure.kind === 'not-found' && spec.parentVideoId !== null) {
-      return { kind: 'failed', failure: parentGone(spec.parentVideoId, failure) };
+    if (failure.kind === 'not-found' && spec.parent !== null) {
+      return { kind: 'failed', failure: parentGone(spec.parent.id, failure) };
     }
     if (recovery === 'give-up' || attempt >= MAX_CREATE_ATTEMPTS) {
       return { kind: 'failed', failure: providerFailure(failure, null) };
@@ -137,7 +149,7 @@ type Sent =
   | {
       readonly kind: 'sent';
       readonly intent: Intent;
-      readonly remote?: RemoteVideo;
+      readonly remote?: { readonly handle: JobHandle; readonly state: JobState };
       readonly failure?: ProviderError;
     }
   | { readonly kind: 'failed'; readonly failure: ShotFailure };
@@ -162,7 +174,7 @@ async function sendOnce(
     });
   }
   let slot: { readonly at: number };
-  let provider: VideoProvider;
+  let provider: JobProvider;
   try {
     slot = await ctx.ledger.acquireCreateSlot({ limit: ctx.createsPerMinute, signal: both });
     provider = await ctx.provider();
@@ -185,7 +197,7 @@ async function sendOnce(
         // For an extension the service reports the stitched total, which is what reconciliation compares.
         seconds: spec.expected.seconds,
         promptSha256: promptSha256(spec.request.prompt),
-        parentVideoId: spec.parentVideoId,
+        parentVideoId: spec.parent === null ? null : asVideoId(spec.parent.id),
       },
       at: ctx.clock.now(),
     }),
@@ -198,12 +210,13 @@ async function sendOnce(
     time: ctx.clock.now(),
     shot: spec.shot,
     operation: spec.operation,
-    parentVideoId: spec.parentVideoId,
+    parentVideoId: spec.parent === null ? null : asVideoId(spec.parent.id),
   });
-  let remote: RemoteVideo | undefined;
+  let remote: { readonly handle: JobHandle; readonly state: JobState } | undefined;
   let failure: ProviderError | undefined;
   try {
-    remote = await sendCreate(spec, provider, jobSignal);
+    // The intent's id is the idempotency key: where the API takes one, a resend cannot pay twice there.
+    remote = await provider.submit(spec.request, { idempotencyKey: intent.id, signal: jobSignal });
   } catch (error) {
     // Stopped by the engine closing: the request may have reached the service, so the intent stays in the
     // journal for the next run to reconcile.
@@ -220,28 +233,18 @@ async function sendOnce(
 }
 
 /**
- * The remote id goes to the journal the moment it is known. If that write fails (disk full) the job goes on
+ * The handle goes to the journal the moment it is known. If that write fails (disk full) the job goes on
  * in memory: it is paid for, and a crash now leaves an intent the next run finds again through List.
  */
 async function recordSubmitted(
   spec: JobSpec,
   ctx: JobContext,
   intentId: string,
-  video: RemoteVideo,
+  handle: JobHandle,
 ): Promise<void> {
-  await ctx.journal.recordSubmitted(intentId, video.id, video.createdAt).catch(() => undefined);
-  ctx.emit({ type: 'job-submitted', time: ctx.clock.now(), shot: spec.shot, videoId: video.id });
-}
-
-function sendCreate(spec: JobSpec, provider: VideoProvider, signal: AbortSignal): Promise<RemoteVideo> {
-  switch (spec.operation) {
-    case 'create':
-      return provider.create(spec.request, signal);
-    case 'remix':
-      return provider.remix(spec.parentVideoId!, spec.request.prompt, signal);
-    case 'extend':
-      return provider.extend(spec.parentVideoId!, spec.request.prompt, spec.request.seconds, signal);
-  }
+  const videoId = asVideoId(handle.id);
+  await ctx.journal.recordSubmitted(intentId, videoId, handle.createdAt, handle).catch(() => undefined);
+  ctx.emit({ type: 'job-submitted', time: ctx.clock.now(), shot: spec.shot, videoId });
 }
 
 /** Looks for the job a lost create response may have made, through the List endpoint. */
@@ -252,14 +255,26 @@ export async function reconcileThroughList(
   signal: AbortSignal,
 ): Promise<ListLookup> {
   try {
+    const provider = await ctx.provider();
+    if (provider.list === undefined) return { kind: 'unlistable' };
+    const list = provider.list.bind(provider);
     const listed = await withReadRetries(spec.shot, ctx, 'list', signal, async () => {
-      const videos: RemoteVideo[] = [];
-      for await (const video of (await ctx.provider()).list({ order: 'desc', limit: 100 }, signal)) {
+      const jobs: (ReconcileCandidate & { readonly listed: ListedJob })[] = [];
+      for await (const job of list(signal)) {
         // Newest first: stop once well past the intent (a minute of allowance for clock skew).
-        if (video.createdAt < intent.at - 60_000) break;
-        videos.push(video);
+        if (job.handle.createdAt < intent.at - 60_000) break;
+        jobs.push({
+          id: job.handle.id,
+          createdAt: job.handle.createdAt,
+          model: job.model,
+          size: job.size,
+          seconds: job.seconds,
+          prompt: job.prompt,
+          remixedFrom: job.parentId,
+          listed: job,
+        });
       }
-      return videos;
+      return jobs;
     });
     // Ids other journal entries already own (another shot with the same prompt, model, size and seconds) are
     // never matched to this one.
@@ -268,7 +283,9 @@ export async function reconcileThroughList(
       if (p.videoId !== null && p.intent.id !== intent.id) claimed.add(p.videoId);
     }
     const result = reconcile(intent, listed, { claimed });
-    return result.outcome === 'found' ? { kind: 'found', video: result.video } : { kind: 'not-found' };
+    return result.outcome === 'found'
+      ? { kind: 'found', handle: result.video.listed.handle }
+      : { kind: 'not-found' };
   } catch (error) {
     if (error instanceof ProviderError) return { kind: 'unreadable', message: error.message };
     if (signal.aborted) return { kind: 'unreadable', message: 'stopped before the List answered' };
@@ -278,8 +295,18 @@ export async function reconcileThroughList(
 
 export function unreconciledFailure(
   spec: Pick<JobSpec, 'shot'>,
-  lookup: { readonly message: string },
+  lookup: Extract<ListLookup, { kind: 'unreadable' | 'unlistable' }>,
 ): ShotFailure {
+  if (lookup.kind === 'unlistable') {
+    return {
+      reason: 'unreconciled',
+      message: `the answer to ${spec.shot}'s create was lost, and this provider cannot list its jobs, so whether the job was created cannot be known; nothing was created again`,
+      code: null,
+      videoId: null,
+      retryable: false,
+      hint: `look for the job in the provider's console; to create it anew (which may pay twice) run \`sora-build build --resubmit-unreconciled ${spec.shot}\``,
+    };
+  }
   return {
     reason: 'unreconciled',
     message: `the answer to ${spec.shot}'s create was lost and the service's List could not be read to find the job (${lookup.message}); nothing was created again`,
@@ -290,7 +317,7 @@ export function unreconciledFailure(
   };
 }
 
-function parentGone(parent: VideoId, failure: ProviderError): ShotFailure {
+function parentGone(parent: string, failure: ProviderError): ShotFailure {
   return {
     reason: 'parent-expired',
     message: `the parent video ${parent} is no longer on the service (expired or deleted): ${failure.message}`,

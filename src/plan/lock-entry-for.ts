@@ -1,5 +1,6 @@
 import type { ShotId, ShotKey } from '../core/brand.ts';
 import type { LockEntry, Sample } from '../cache/types.ts';
+import { idAloneFindsJob } from '../provider/job-handle.ts';
 import type { ShotKeyData } from './shot-key.ts';
 import { sha256Hex, shotKey } from './shot-key.ts';
 
@@ -11,7 +12,7 @@ import { sha256Hex, shotKey } from './shot-key.ts';
 export function lockEntryFor(
   shot: ShotId,
   keyData: ShotKeyData,
-  sample: Pick<Sample, 'output' | 'bytes' | 'videoId'>,
+  sample: Pick<Sample, 'output' | 'bytes' | 'videoId' | 'handle' | 'variants'>,
 ): LockEntry {
   const key: ShotKey = shotKey(keyData);
   return {
@@ -29,5 +30,11 @@ export function lockEntryFor(
     referenceSha256: keyData.reference,
     parentRelation: keyData.parent?.relation ?? null,
     parentOutput: keyData.parent?.output ?? null,
+    // Only what `video_id` cannot say: a lockfile of single-variant shots from the OpenAI/Sora 1 APIs keeps
+    // the bytes it had before variants and handles existed.
+    ...(sample.variants === undefined
+      ? {}
+      : { variants: sample.variants.map((v) => ({ output: v.output, bytes: v.bytes })) }),
+    ...(sample.handle === undefined || idAloneFindsJob(sample.handle) ? {} : { handle: sample.handle }),
   };
 }

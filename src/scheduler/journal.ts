@@ -7,15 +7,19 @@ import { withFileLock } from '../cache/file-lock.ts';
 import type { Sha256, ShotId, ShotKey, VideoId } from '../core/brand.ts';
 import { asSha256, asShotId, asShotKey, asVideoId } from '../core/brand.ts';
 import type { Clock } from '../core/clock.ts';
-import type { RemoteVideo } from '../provider/types.ts';
+import type { JobHandle } from '../provider/job-api.ts';
+import { cleanHandle } from '../provider/job-handle.ts';
 
 /**
  * The write-ahead journal (design.md section 4), `<cacheDir>/journal/journal.ndjson`: how a rerun after
  * Ctrl-C, a crash or `kill -9` avoids paying twice.
  *
  *   recordIntent     fsynced BEFORE the create request is sent
- *   recordSubmitted  fsynced the moment the create returns, before anything else (the remote id)
+ *   recordSubmitted  fsynced the moment the create returns, before anything else (the remote id, and the
+ *                    provider's whole `JobHandle`: what any process needs to poll and fetch the job)
  *   recordCompleted / recordFailed / recordAbandoned   the intent is finished
+ *
+ * Records written before handles existed (issue 13) carry only the video id: `pending()` reports no handle, and the engine rebuilds it from the id and the intent's provider (the older APIs need nothing else).
  *
  * On the next run, `pending()` lists the unfinished intents: those with a video id are polled again; those
  * without one (the process died during the request, or the response was lost) are matched against the
@@ -75,6 +79,11 @@ export interface PendingIntent {
   /** Known when the create returned; null if the process died before. */
   readonly videoId: VideoId | null;
   readonly createdAt: number | null;
+  /**
+   * The provider's handle; undefined before the create returned, or in a record written before handles
+   * existed (then `videoId` stands for it).
+   */
+  readonly handle: JobHandle | undefined;
 }
 
 type JournalRecord =
@@ -84,6 +93,8 @@ type JournalRecord =
       readonly id: string;
       readonly videoId: VideoId;
       readonly createdAt: number;
+      /** Absent in records written before issue 13. */
+      readonly handle?: JobHandle;
     }
   | {
       readonly type: FinishReason;
@@ -120,12 +131,26 @@ export class Journal {
     return intent;
   }
 
-  /** Records (durably) the remote id the create returned. */
-  async recordSubmitted(intentId: string, videoId: VideoId, createdAt: number): Promise<void> {
+  /** Records (durably) the remote id the create returned, with the provider's handle for the job. */
+  async recordSubmitted(
+    intentId: string,
+    videoId: VideoId,
+    createdAt: number,
+    handle?: JobHandle,
+  ): Promise<void> {
     assertId(intentId);
     if (typeof videoId !== 'string' || videoId === '') throw new TypeError('Expected a non-empty `videoId`');
     assertTime('createdAt', createdAt);
-    await this.#append({ type: 'submitted', id: intentId, videoId: asVideoId(videoId), createdAt });
+    const clean = handle === undefined ? undefined : cleanHandle(handle);
+    if (clean !== undefined && clean.id !== videoId)
+      throw new TypeError(`Expected the handle's id ${clean.id} to be the video id ${videoId}`);
+    await this.#append({
+      type: 'submitted',
+      id: intentId,
+      videoId: asVideoId(videoId),
+      createdAt,
+      ...(clean === undefined ? {} : { handle: clean }),
+    });
   }
 
   /** The job finished and its output is stored (`output` is its digest). */
@@ -252,9 +277,17 @@ function toRecord(value: unknown): JournalRecord | null {
     switch (v.type) {
       case 'intent':
         return { type: 'intent', ...cleanIntent(v as unknown as Intent) };
-      case 'submitted':
+      case 'submitted': {
         if (typeof v.videoId !== 'string' || typeof v.createdAt !== 'number') return null;
-        return { type: 'submitted', id: v.id, videoId: asVideoId(v.videoId), createdAt: v.createdAt };
+        const handle = v.handle === undefined ? undefined : cleanHandle(v.handle as JobHandle);
+        return {
+          type: 'submitted',
+          id: v.id,
+          videoId: asVideoId(v.videoId),
+          createdAt: v.createdAt,
+          ...(handle === undefined ? {} : { handle }),
+        };
+      }
       case 'completed':
       case 'failed':
       case 'abandoned':
@@ -269,17 +302,21 @@ function toRecord(value: unknown): JournalRecord | null {
 }
 
 function pendingFrom(records: readonly JournalRecord[]): PendingIntent[] {
-  const intents = new Map<string, { intent: Intent; videoId: VideoId | null; createdAt: number | null }>();
+  const intents = new Map<
+    string,
+    { intent: Intent; videoId: VideoId | null; createdAt: number | null; handle: JobHandle | undefined }
+  >();
   const finished = new Set<string>();
   for (const r of records) {
     if (r.type === 'intent') {
       const { type: _type, ...intent } = r;
-      intents.set(r.id, { intent, videoId: null, createdAt: null });
+      intents.set(r.id, { intent, videoId: null, createdAt: null, handle: undefined });
     } else if (r.type === 'submitted') {
       const entry = intents.get(r.id);
       if (entry !== undefined) {
         entry.videoId = r.videoId;
         entry.createdAt = r.createdAt;
+        entry.handle = r.handle;
       }
     } else {
       finished.add(r.id);
@@ -358,9 +395,21 @@ export interface ReconcileOptions {
   readonly claimed?: ReadonlySet<string>;
 }
 
-export type ReconcileResult =
+/** A remote job as List reports it: what `reconcile` compares. `null`: the API does not say (not compared). */
+export interface ReconcileCandidate {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly model: string;
+  readonly size: string | null;
+  readonly seconds: number | null;
+  readonly prompt: string | null;
+  /** The remix/extend parent's remote id, when the service reports one. */
+  readonly remixedFrom: string | null;
+}
+
+export type ReconcileResult<V extends ReconcileCandidate = ReconcileCandidate> =
   /** The job was created after all: resume polling this one. */
-  | { readonly outcome: 'found'; readonly video: RemoteVideo; readonly candidates: number }
+  | { readonly outcome: 'found'; readonly video: V; readonly candidates: number }
   /** No matching job: the create never took effect, so creating now cannot pay twice. */
   | { readonly outcome: 'not-found' };
 
@@ -372,20 +421,27 @@ export type ReconcileResult =
  * e.g. a reroll) resolve deterministically to the earliest `createdAt`, then the smallest id, skipping ids
  * already `claimed`.
  */
-export function reconcile(
+export function reconcile<V extends ReconcileCandidate>(
   intent: Intent,
-  videos: Iterable<RemoteVideo>,
+  videos: Iterable<V>,
   options: ReconcileOptions = {},
-): ReconcileResult {
+): ReconcileResult<V> {
   const skew = options.clockSkewMs ?? 5000;
   if (!(skew >= 0)) throw new TypeError(`Expected \`clockSkewMs\` to be >= 0, got ${String(skew)}`);
   const r = intent.request;
   const models = new Set([r.model, r.remoteModel ?? r.model]);
-  const matches: RemoteVideo[] = [];
+  const matches: V[] = [];
   for (const video of videos) {
     if (options.claimed?.has(video.id)) continue;
     if (video.prompt === null || promptSha256(video.prompt) !== r.promptSha256) continue;
-    if (!models.has(video.model) || video.size !== r.size || video.seconds !== r.seconds) continue;
+    if (!models.has(video.model)) continue;
+    // A gateway that does not report size or length cannot be matched on them; the prompt, model and time
+    // still must match.
+    if (
+      (video.size !== null && video.size !== r.size) ||
+      (video.seconds !== null && video.seconds !== r.seconds)
+    )
+      continue;
     if (video.createdAt < intent.at - skew) continue;
     if (r.parentVideoId !== null && video.remixedFrom !== null && video.remixedFrom !== r.parentVideoId)
       continue;
