@@ -171,10 +171,16 @@ async function readActionCacheReferences(
         });
         continue;
       }
-      for (const s of samples as { output?: unknown; assets?: Record<string, unknown> }[]) {
-        const digests = [s.output, ...Object.values(s.assets ?? {})].filter(
-          (d): d is string => typeof d === 'string',
-        );
+      for (const s of samples as {
+        output?: unknown;
+        assets?: Record<string, unknown>;
+        variants?: { output?: unknown; assets?: Record<string, unknown> }[];
+      }[]) {
+        // Every variant's video and assets belong to the sample (issue 13); variant 0 is `output`.
+        const variants = Array.isArray(s.variants) ? s.variants : [];
+        const digests = [s, ...variants]
+          .flatMap((v) => [v.output, ...Object.values(v.assets ?? {})])
+          .filter((d): d is string => typeof d === 'string');
         for (const d of digests) referenced.add(asSha256(d));
         if (typeof s.output === 'string' && pinnedOutputs.has(asSha256(s.output)))
           for (const d of digests) pinned.add(asSha256(d));
@@ -307,6 +313,7 @@ export async function readProjectReferences(
     lockfiles.push(p);
     for (const entry of read.value.shots.values()) {
       pinnedOutputs.add(entry.output);
+      for (const v of entry.variants ?? []) pinnedOutputs.add(v.output);
       // The pinned prompt's text, when a build stored it, is what `sora-build why` shows as the old prompt.
       pinnedOutputs.add(entry.promptSha256);
       const refs = pinnedVideos.get(entry.videoId) ?? [];

@@ -249,9 +249,12 @@ export function checkEntry(
     const v = values.get('handle')!;
     try {
       handle = cleanHandle(v.value as JobHandle);
-      if (handle.id !== videoId) throw new TypeError(`Expected the handle's \`id\` to be the \`video_id\``);
+      if (handle.id !== videoId) throw new TypeError(`its \`id\` is ${JSON.stringify(handle.id)}`);
     } catch (e) {
-      error(`${(e as Error).message} of shot \`${id}\`.`, v.node);
+      error(
+        `Expected \`handle\` of shot \`${id}\` to be the job of its \`video_id\`, but ${(e as Error).message.replace(/^Expected /, 'expected ')}.`,
+        v.node,
+      );
       bad = true;
     }
   }

@@ -26,11 +26,9 @@ import { sha256Hex, shotKey, shotKeyData } from '../plan/shot-key.ts';
 import { lockEntryFor } from '../plan/lock-entry-for.ts';
 import { decideShot } from '../plan/decide-shot.ts';
 import { unreachable } from '../core/unreachable.ts';
-import type { JobHandle, JobProvider } from '../provider/job-api.ts';
-import { asJobProvider } from '../provider/legacy-job-provider.ts';
+import type { JobHandle } from '../provider/job-api.ts';
 import { variantsOf } from '../cache/types.ts';
-import { createLanes } from './lanes.ts';
-import type { Lanes } from './lanes.ts';
+import { ProviderContexts } from './provider-contexts.ts';
 import type { JobContext, JobResult } from './job-types.ts';
 import { JobRegistry, untilAborted } from './job-registry.ts';
 import { jobSpecFor, resumedSpec } from './job-spec.ts';
@@ -47,25 +45,17 @@ export { assetPath } from './place-outputs.ts';
 
 export class BuildEngine {
   readonly #options: BuildEngineOptions;
-  readonly #lanes: Lanes;
-  readonly #ctx: JobContext;
+  readonly #providers: ProviderContexts;
   readonly #registry: JobRegistry;
   readonly #lockWriter = new LockWriter();
   readonly #failedKeys = new Map<ShotKey, ShotFailure>();
   readonly #abandon = new AbortController();
-  #provider: Promise<JobProvider> | undefined;
-  /** Remote ids this process knows belong to jobs (submitted, resumed, pinned). */
-  readonly #knownVideoIds = new Set<string>();
 
   constructor(options: BuildEngineOptions) {
     this.#options = options;
-    this.#lanes = createLanes({
-      maxInFlight: options.config.provider.quota.maxInFlight,
-      downloads: options.downloadConcurrency ?? 4,
-    });
-    this.#ctx = this.#jobContext();
+    this.#providers = new ProviderContexts(options);
     this.#registry = new JobRegistry({
-      ctx: this.#ctx,
+      contexts: this.#providers,
       claims: options.claims ?? new FileShotClaims({ cacheDir: options.config.cacheDir }),
       failures: options.failures,
       abandon: this.#abandon.signal,
@@ -91,12 +81,18 @@ export class BuildEngine {
     const lock = new LockEntries(input.lockfile.shots);
     const outcomes = new Map<ShotId, Promise<ShotOutcome>>();
     const force = new Set(options.force ?? []);
-    for (const entry of lock.values()) this.#knownVideoIds.add(entry.videoId);
+    for (const entry of lock.values()) this.#providers.knownVideoIds.add(entry.videoId);
     let firstFailure: ShotId | undefined;
     const refused: ShotId[] = [];
 
     // What earlier runs (or this process's earlier builds) left unfinished: resumed in the background.
-    await this.#registry.resumePending((p) => resumedSpec(p, input.manifest, this.#ctx.handleFor));
+    await this.#registry.resumePending((p) =>
+      resumedSpec(
+        p,
+        input.manifest,
+        (this.#providers.get(p.intent.provider) ?? this.#providers.default).handleFor,
+      ),
+    );
     if (options.regenerateExpired === true) {
       for (const id of expiredParentsToRegenerate(
         input,
@@ -180,7 +176,7 @@ export class BuildEngine {
     if (options.abandon) this.#abandon.abort(new Error('sora-build is stopping'));
     await this.#registry.settled();
     await this.#lockWriter.idle();
-    if (this.#provider !== undefined) await (await this.#provider.catch(() => undefined))?.close();
+    await this.#providers.close();
   }
 
   /** The action-cache sample behind a lock entry, if the cache still has it. */
@@ -190,9 +186,11 @@ export class BuildEngine {
 
   async #processShot(id: ShotId, run: Run): Promise<ShotOutcome> {
     const { input, lock } = run;
-    const { clock, emit, config, store, actionCache } = this.#options;
+    const { clock, emit, store, actionCache } = this.#options;
     const shot = input.manifest.shots.get(id);
     if (shot === undefined) throw new Error(`internal error: planned shot ${id} is not in the manifest`);
+    const ctx = this.#providers.get(providerOf(shot, this.#providers.defaultName));
+    if (ctx === undefined) throw new Error(`internal error: ${id} names a provider the config does not have`);
     const parentId = shot.remixOf ?? shot.extendOf;
     let parent: Done | null = null;
     if (parentId !== undefined) {
@@ -220,7 +218,7 @@ export class BuildEngine {
       ? planned.keyData
       : shotKeyData({
           shot,
-          family: providerFamily(config.provider.type),
+          family: providerFamily(ctx.providerConfig.type),
           referenceDigest: reference?.digest ?? null,
           parent: parentOutput === null ? null : { relation, output: parentOutput },
         });
@@ -229,7 +227,7 @@ export class BuildEngine {
 
     const pinned = lock.get(id) ?? null;
     const repin = (entry: LockEntry, sample: Sample | null, source: 'lockfile' | 'action-cache') =>
-      this.#repin(shot, key, entry, sample, source, input.signal);
+      this.#repin(ctx, shot, key, entry, sample, source, input.signal);
     const decide = (restoreFailed: boolean) =>
       decideShot({
         key,
@@ -245,11 +243,11 @@ export class BuildEngine {
     let decision = decide(false);
     if (decision.kind === 'restore') {
       const restored = await restorePinned({
-        ctx: this.#ctx,
+        ctx,
         shot,
         key,
         pinned: decision.entry,
-        providerName: config.provider.name,
+        providerName: ctx.providerName,
         signal: input.signal,
       });
       if (restored === 'interrupted') return { kind: 'interrupted' };
@@ -311,12 +309,12 @@ export class BuildEngine {
     }
 
     const spec = await jobSpecFor({
-      config,
+      provider: ctx.providerConfig,
       shot,
       key,
       keyData,
       reference,
-      parent: parent === null ? null : { entry: parent.entry, handle: this.#handleOfPinned(parent) },
+      parent: parent === null ? null : { entry: parent.entry, handle: this.#handleOfPinned(ctx, parent) },
       // FIFO: equal priorities, so the lanes serve shots in the order they became ready.
       priority: this.#options.ordering === 'fifo' ? 0 : (planned?.criticalPathMs ?? 0),
     });
@@ -350,7 +348,7 @@ export class BuildEngine {
       return outcome;
     }
     const placed = await placeOutputs({
-      ctx: this.#ctx,
+      ctx,
       shot,
       key,
       outs: this.#outPaths(shot, variantsOf(sample).length),
@@ -392,6 +390,7 @@ export class BuildEngine {
 
   /** Puts a shot that needs no generation in place and reports it (`fresh`, restored, or re-pinned). */
   async #repin(
+    ctx: JobContext,
     shot: ShotConfig,
     key: ShotKey,
     entry: LockEntry,
@@ -401,7 +400,7 @@ export class BuildEngine {
   ): Promise<ShotOutcome> {
     const videos = variantsOf(entry);
     const placed = await placeOutputs({
-      ctx: this.#ctx,
+      ctx,
       shot,
       key,
       outs: this.#outPaths(shot, videos.length),
@@ -464,12 +463,12 @@ export class BuildEngine {
   }
 
   /** The job behind a pinned parent, for its remix/extend child. */
-  #handleOfPinned(parent: Done): JobHandle {
+  #handleOfPinned(ctx: JobContext, parent: Done): JobHandle {
     const { entry } = parent;
     return (
       entry.handle ??
       (parent.sample ?? this.#sampleOf(entry))?.handle ??
-      this.#ctx.handleFor(entry.videoId, entry.model, null)
+      ctx.handleFor(entry.videoId, entry.model, null)
     );
   }
 
@@ -486,54 +485,17 @@ export class BuildEngine {
       };
     }
   }
-
-  #jobContext(): JobContext {
-    const { config, store, actionCache, journal, ledger, clock, emit, durations } = this.#options;
-    // model|size|seconds: what the learned render durations are keyed by (see open-engine.ts).
-    const kind = (spec: {
-      request: { model: string; seconds: number };
-      expected: { size: string };
-    }): string => `${spec.request.model}|${spec.expected.size}|${spec.request.seconds}`;
-    return {
-      provider: () => this.#providerOnce(),
-      providerName: config.provider.name,
-      handleFor: (videoId, model, createdAt) => ({
-        type: config.provider.type,
-        provider: config.provider.name,
-        id: videoId,
-        model: config.provider.deployments[model] ?? model,
-        createdAt: createdAt ?? 0,
-      }),
-      store,
-      actionCache,
-      journal,
-      ledger,
-      lanes: this.#lanes,
-      clock,
-      emit: (event) => {
-        if (event.type === 'job-submitted' || event.type === 'resumed')
-          this.#knownVideoIds.add(event.videoId);
-        emit(event);
-      },
-      createsPerMinute: config.provider.quota.createsPerMinute,
-      remoteModel: (model) => config.provider.deployments[model] ?? model,
-      claimedVideoIds: () => new Set(this.#knownVideoIds),
-      estimateRenderMs: (spec) => durations?.estimate(kind(spec)) ?? null,
-      recordRenderMs: (spec, ms) => durations?.record(kind(spec), ms),
-      random: this.#options.random ?? Math.random,
-    };
-  }
-
-  #providerOnce(): Promise<JobProvider> {
-    // An adapter still on the older interface is wrapped (legacy-job-provider.ts).
-    this.#provider ??= this.#options
-      .provider()
-      .then((p) => asJobProvider(p, this.#options.config.provider.type));
-    return this.#provider;
-  }
 }
 
 /** Swallows a file-system error of a best-effort write; rethrows anything else (a bug). */
 function ignoreLocalIo(error: unknown): void {
   if (localIoCode(error) === undefined) throw error;
+}
+
+/**
+ * The provider config name that makes `shot`: its own `provider:` (manifest, issue 13), else the configured
+ * provider. The analyzer has checked that the name is in sora.config.yaml.
+ */
+export function providerOf(shot: ShotConfig, fallback: string): string {
+  return (shot as ShotConfig & { readonly provider?: string }).provider ?? fallback;
 }

@@ -4,7 +4,7 @@
 import type { ShotId } from '../core/brand.ts';
 import type { Clock } from '../core/clock.ts';
 import type { BuildEvent } from '../core/events.ts';
-import type { ProjectConfig } from '../config/types.ts';
+import type { ProjectConfig, ProviderConfig } from '../config/types.ts';
 import type { Manifest } from '../manifest/types.ts';
 import type { LockEntry, Lockfile, Sample } from '../cache/types.ts';
 import type { Store } from '../cache/store.ts';
@@ -26,10 +26,18 @@ export interface BuildEngineOptions {
    * still on the older `VideoProvider` interface is wrapped by the shim (legacy-job-provider.ts).
    */
   readonly provider: () => Promise<JobProvider | VideoProvider>;
+  /**
+   * Creates any other provider a shot names (`provider:` on a shot), on first use.
+   * @default none: only the configured provider can be used
+   */
+  readonly providerFor?: (config: ProviderConfig) => Promise<JobProvider | VideoProvider>;
   readonly store: Store;
   readonly actionCache: ActionCache;
   readonly journal: Journal;
+  /** The configured provider's per-minute ledger. */
   readonly ledger: CreateLedger;
+  /** Other providers' ledgers. @default `CreateLedger.open` under `cacheDir` by provider name */
+  readonly ledgerFor?: (provider: string) => CreateLedger;
   /** Single flight per shot key across processes. @default claims under `<cacheDir>/claims/` */
   readonly claims?: ShotClaims;
   /** Where failures are remembered for `status` and watch. @default none */

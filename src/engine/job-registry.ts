@@ -25,9 +25,11 @@ import type { JobContext, JobResult, JobSpec } from './job-types.ts';
 import { resumeJob, runNewJob } from './job-lifecycle.ts';
 import { reconcileThroughList, unreconciledFailure } from './submit-job.ts';
 import { guardLocalIo } from './shot-failure.ts';
+import type { ShotFailure } from './shot-failure.ts';
 
 export interface JobRegistryOptions {
-  readonly ctx: JobContext;
+  /** The context of each provider, by config name; `ctx` is the configured provider's (shared state). */
+  readonly contexts: { get(name: string): JobContext | undefined; readonly default: JobContext };
   readonly claims: ShotClaims;
   /** Where final failures are remembered, so a process that waited on the claim does not pay for them again. */
   readonly failures?: Failures | undefined;
@@ -86,12 +88,14 @@ export class JobRegistry {
    * a shot that still needs its job is created by the build that needs it. Runs in the background.
    */
   async resumePending(specFor: (pending: PendingIntent) => JobSpec): Promise<void> {
-    const { ctx, claims } = this.#options;
+    const { claims } = this.#options;
+    const ctx = this.#options.contexts.default;
     const pending = await ctx.journal.pending().catch(() => [] as PendingIntent[]);
     const keys = new Map<ShotKey, PendingIntent>();
     for (const p of pending) if (!keys.has(p.intent.key)) keys.set(p.intent.key, p);
     for (const [key, first] of keys) {
-      if (this.#jobs.has(key)) continue;
+      // A provider no longer in the config: the entry waits until it is again (nothing else can reach it).
+      if (this.#jobs.has(key) || this.#options.contexts.get(first.intent.provider) === undefined) continue;
       const claim = await claims.tryAcquire(key).catch(() => null);
       if (claim === null) continue; // a live process owns it
       const spec = specFor(first);
@@ -110,7 +114,8 @@ export class JobRegistry {
 
   /** `ignore`: samples that do not count (a forced rebuild or reroll wants a new one). */
   async #run(spec: JobSpec, dispatchSignal: AbortSignal, ignore: ReadonlySet<Sha256>): Promise<JobResult> {
-    const { ctx, claims, failures } = this.#options;
+    const { claims, failures } = this.#options;
+    const ctx = this.#options.contexts.default;
     const waitPollMs = this.#options.waitPollMs ?? 1000;
     const since = ctx.clock.now();
     let claim: ShotClaim | null = null;
@@ -180,7 +185,7 @@ export class JobRegistry {
             shot: spec.shot,
             reason: result.failure.reason,
             message: result.failure.message,
-            at: this.#options.ctx.clock.now(),
+            at: this.#options.contexts.default.clock.now(),
             videoId: result.failure.videoId,
           })
           .catch(() => undefined);
@@ -197,12 +202,16 @@ export class JobRegistry {
     dispatchSignal: AbortSignal | null,
     ignore: ReadonlySet<Sha256>,
   ): Promise<JobResult> {
-    const { ctx, abandon } = this.#options;
-    const sample = freshSample(ctx, spec.key, ignore);
+    const { abandon, contexts } = this.#options;
+    const shared = contexts.default;
+    const sample = freshSample(shared, spec.key, ignore);
     if (sample !== undefined) return { kind: 'done', sample, elsewhere: true };
-    const read = await guardLocalIo('reading the journal', null, () => ctx.journal.pending());
+    const read = await guardLocalIo('reading the journal', null, () => shared.journal.pending());
     if (!read.ok) return { kind: 'failed', failure: read.failure };
     for (const p of read.value.filter((e) => e.intent.key === spec.key)) {
+      // The job lives where it was sent (the shot may name another provider of the same family since).
+      const ctx = contexts.get(p.intent.provider);
+      if (ctx === undefined) return { kind: 'failed', failure: providerGone(p.intent.provider, spec.shot) };
       let handle =
         p.handle ??
         (p.videoId === null ? null : ctx.handleFor(p.videoId, p.intent.request.model, p.createdAt));
@@ -232,8 +241,22 @@ export class JobRegistry {
       return resumeJob(spec, ctx, p.intent.id, handle, abandon);
     }
     if (dispatchSignal === null) return { kind: 'cancelled' };
+    const ctx = contexts.get(spec.provider);
+    if (ctx === undefined) return { kind: 'failed', failure: providerGone(spec.provider, spec.shot) };
     return runNewJob(spec, ctx, dispatchSignal, abandon);
   }
+}
+
+/** A job (or a shot) names a provider the config no longer has: nothing can be sent or polled there. */
+function providerGone(name: string, shot: string): ShotFailure {
+  return {
+    reason: 'invalid-request',
+    message: `${shot} needs the provider \`${name}\`, which sora.config.yaml no longer names; nothing was sent`,
+    code: null,
+    videoId: null,
+    retryable: false,
+    hint: `add \`providers.${name}\` back to sora.config.yaml (a job sent there earlier is resumed from the journal)`,
+  };
 }
 
 /** A sample for `key` whose bytes are in the store, read afresh (another process may have just added it). */

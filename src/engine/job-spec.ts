@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Sha256, ShotKey } from '../core/brand.ts';
-import type { ProjectConfig } from '../config/types.ts';
+import type { ProviderConfig } from '../config/types.ts';
 import { providerFamily } from '../config/capabilities.ts';
 import type { Manifest, ShotConfig } from '../manifest/types.ts';
 import type { LockEntry } from '../cache/types.ts';
@@ -24,7 +24,8 @@ export interface PreparedReference {
 }
 
 export async function jobSpecFor(options: {
-  readonly config: ProjectConfig;
+  /** The provider that makes the shot. */
+  readonly provider: ProviderConfig;
   readonly shot: ShotConfig;
   readonly key: ShotKey;
   readonly keyData: ShotKeyData;
@@ -34,7 +35,7 @@ export async function jobSpecFor(options: {
   /** Larger starts first. */
   readonly priority: number;
 }): Promise<JobSpec | ShotFailure> {
-  const { config, shot, key, keyData, reference } = options;
+  const { provider, shot, key, keyData, reference } = options;
   const parent = options.parent?.entry ?? null;
   let firstFrame: ImageInput | undefined;
   if (reference !== null) {
@@ -58,7 +59,7 @@ export async function jobSpecFor(options: {
     }
   }
   const operation = shot.remixOf !== undefined ? 'remix' : shot.extendOf !== undefined ? 'extend' : 'create';
-  const price = priceOf(shot.model, config.provider.pricing, providerFamily(config.provider.type));
+  const price = priceOf(shot.model, provider.pricing, providerFamily(provider.type));
   const totalSeconds =
     operation === 'extend' && parent !== null ? parent.seconds + shot.seconds : shot.seconds;
   const parentHandle = options.parent?.handle ?? null;
@@ -77,6 +78,7 @@ export async function jobSpecFor(options: {
   };
   return {
     shot: shot.id,
+    provider: provider.name,
     key,
     operation,
     request,
@@ -100,6 +102,7 @@ export function resumedSpec(
   const parentId = intent.request.parentVideoId;
   return {
     shot: intent.shot,
+    provider: intent.provider,
     key: intent.key,
     operation: intent.request.operation,
     // Never sent again: a resumed job is only polled and downloaded.

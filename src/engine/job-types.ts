@@ -3,6 +3,7 @@
  */
 import type { ShotId, ShotKey } from '../core/brand.ts';
 import type { Clock } from '../core/clock.ts';
+import type { ProviderConfig } from '../config/types.ts';
 import type { BuildEvent } from '../core/events.ts';
 import type { Sample } from '../cache/types.ts';
 import type { Store } from '../cache/store.ts';
@@ -16,6 +17,8 @@ import type { ShotFailure } from './shot-failure.ts';
 /** What to generate, fully resolved. */
 export interface JobSpec {
   readonly shot: ShotId;
+  /** The provider config name that makes it (`providers.<name>`). */
+  readonly provider: string;
   readonly key: ShotKey;
   readonly operation: 'create' | 'remix' | 'extend';
   /** Everything the submit sends; for remix/extend `request.parent` names the parent's job and variant. */
@@ -49,6 +52,7 @@ export interface JobContext {
   readonly provider: () => Promise<JobProvider>;
   /** Provider config name, recorded in samples and intents. */
   readonly providerName: string;
+  readonly providerConfig: ProviderConfig;
   /**
    * The handle of a job known only by its remote id (a journal record or lockfile entry written before
    * handles existed): the older APIs need nothing else to resume it.

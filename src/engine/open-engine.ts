@@ -6,7 +6,8 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Clock } from '../core/clock.ts';
 import type { BuildEvent } from '../core/events.ts';
-import type { ProjectConfig } from '../config/types.ts';
+import type { ProjectConfig, ProviderConfig } from '../config/types.ts';
+import type { JobProvider } from '../provider/job-api.ts';
 import { Store } from '../cache/store.ts';
 import { ActionCache } from '../cache/action-cache.ts';
 import { Failures } from '../cache/failures.ts';
@@ -25,7 +26,7 @@ export interface OpenEngineOptions {
   /** Replaces DefaultAzureCredential (tests). */
   readonly credential?: TokenCredential;
   /** Replaces the configured provider (tests). */
-  readonly provider?: () => Promise<VideoProvider>;
+  readonly provider?: () => Promise<JobProvider | VideoProvider>;
   /** See BuildEngineOptions.ordering. @default 'critical-path' */
   readonly ordering?: 'critical-path' | 'fifo';
 }
@@ -35,16 +36,15 @@ export function openEngine(options: OpenEngineOptions): BuildEngine {
   const durations = DurationEstimates.open(config.cacheDir);
   // Imported on first use: the SDKs are a large part of start-up, and a build with nothing to generate never
   // needs them.
-  const provider =
-    options.provider ??
-    (async () =>
-      (await import('../provider/create-provider.ts')).createProvider({
-        config: config.provider,
-        env: options.env,
-        clock,
-        cacheDir: config.cacheDir,
-        ...(options.credential === undefined ? {} : { credential: options.credential }),
-      }));
+  const open = async (provider: ProviderConfig): Promise<JobProvider | VideoProvider> =>
+    (await import('../provider/create-provider.ts')).createJobProvider({
+      config: provider,
+      env: options.env,
+      clock,
+      cacheDir: config.cacheDir,
+      ...(options.credential === undefined ? {} : { credential: options.credential }),
+    });
+  const provider = options.provider ?? (() => open(config.provider));
   const kind = (k: string): { model: string; size: string; seconds: number } => {
     const [model = '', size = '', seconds = '0'] = k.split('|');
     return { model, size, seconds: Number(seconds) };
@@ -52,6 +52,8 @@ export function openEngine(options: OpenEngineOptions): BuildEngine {
   return new BuildEngine({
     config,
     provider,
+    // Any other provider a shot names, opened on first use (its credentials are checked then).
+    providerFor: open,
     store: Store.open(config.cacheDir, { clock }),
     actionCache: ActionCache.open(config.cacheDir),
     journal: Journal.open({ cacheDir: config.cacheDir, clock }),

@@ -12,6 +12,7 @@
  * In that order. A forced shot (`--force`, `reroll`) is generated whatever is there. After a restore
  * failed (the service no longer has the video), the next step is generate or refuse.
  */
+import { variantsOf } from '../cache/types.ts';
 import type { Sha256, ShotKey } from '../core/brand.ts';
 import type { LockEntry, Sample } from '../cache/types.ts';
 
@@ -42,7 +43,9 @@ export function decideShot(input: DecideShotInput): ShotDecision {
   const pinned = input.pinned !== null && input.pinned.key === input.key ? input.pinned : null;
   const generate: ShotDecision = input.frozen === true ? { kind: 'refuse' } : { kind: 'generate' };
   if (input.forced === true) return generate;
-  if (pinned !== null && input.hasObject(pinned.output)) return { kind: 'fresh', entry: pinned };
+  // Every variant's video must be there (one, for a shot without variants).
+  if (pinned !== null && variantsOf(pinned).every((v) => input.hasObject(v.output)))
+    return { kind: 'fresh', entry: pinned };
   const sample = latestPresentSample(input.samples(), input.hasObject);
   if (sample !== null) return { kind: 're-pin', sample };
   if (pinned !== null && input.restoreFailed !== true) return { kind: 'restore', entry: pinned };
@@ -58,7 +61,7 @@ export function latestPresentSample(
   hasObject: (digest: Sha256) => boolean,
 ): Sample | null {
   for (let i = samples.length - 1; i >= 0; i--) {
-    if (hasObject(samples[i]!.output)) return samples[i]!;
+    if (variantsOf(samples[i]!).every((v) => hasObject(v.output))) return samples[i]!;
   }
   return null;
 }

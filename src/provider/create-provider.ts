@@ -10,6 +10,8 @@ import { OpenAIProvider } from './openai-provider.ts';
 import { SecretRedactor } from './redact.ts';
 import { OPENAI_DEFAULT_BASE_URL, resolveAuth } from './resolve-auth.ts';
 import { ProviderError, type VideoProvider } from './types.ts';
+import type { JobProvider } from './job-api.ts';
+import { asJobProvider } from './legacy-job-provider.ts';
 
 export interface CreateProviderOptions {
   readonly config: ProviderConfig;
@@ -27,6 +29,15 @@ export interface CreateProviderOptions {
    * @default false
    */
   readonly checkAuth?: boolean;
+}
+
+/**
+ * The engine's entry point: the configured provider as a `JobProvider`. A type with a native `JobProvider`
+ * adapter is built here; the others are `createProvider`'s older adapters behind the shim
+ * (legacy-job-provider.ts) until they move.
+ */
+export async function createJobProvider(options: CreateProviderOptions): Promise<JobProvider> {
+  return asJobProvider(await createProvider(options), options.config.type);
 }
 
 /**
