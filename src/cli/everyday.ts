@@ -25,6 +25,7 @@ import { eventLocation } from '../core/events.ts';
 import type { BuildEngine } from '../engine/build-engine.ts';
 import { ProviderError } from '../provider/types.ts';
 import type { VideoProvider } from '../provider/types.ts';
+import type { JobProvider } from '../provider/job-api.ts';
 import { openEngine } from '../engine/open-engine.ts';
 import type { BuildOutcome } from '../engine/build-engine.ts';
 import { createReporter } from '../reporter/create-reporter.ts';
@@ -110,11 +111,11 @@ export async function checkedProvider(
   command: string,
   config: ProjectConfig,
   clock: Clock,
-): Promise<(() => Promise<VideoProvider>) | undefined | number> {
+): Promise<(() => Promise<VideoProvider | JobProvider>) | undefined | number> {
   if (config.provider.type === 'emulator') return undefined;
-  const { createProvider } = await import('../provider/create-provider.ts');
+  const { createJobProvider } = await import('../provider/create-provider.ts');
   try {
-    const provider = await createProvider({
+    const provider = await createJobProvider({
       config: config.provider,
       env: ctx.env,
       clock,
@@ -234,7 +235,7 @@ export interface EngineHostOptions {
   /** `--reporter` value. @default 'auto' */
   readonly reporter?: string | undefined;
   /** From `checkedProvider`: the provider whose credentials were checked. @default created on first use */
-  readonly provider?: (() => Promise<VideoProvider>) | undefined;
+  readonly provider?: (() => Promise<VideoProvider | JobProvider>) | undefined;
 }
 
 export interface HostedBuild {
@@ -280,7 +281,7 @@ export class EngineHost {
     ctx: CliContext,
     config: ProjectConfig,
     kind: ReporterKind,
-    provider: (() => Promise<VideoProvider>) | undefined,
+    provider: (() => Promise<VideoProvider | JobProvider>) | undefined,
   ) {
     this.#ctx = ctx;
     this.#clock = cliClock(ctx);

@@ -9,8 +9,8 @@ import { AzureSora1Provider } from './azure-sora1-provider.ts';
 import { OpenAIProvider } from './openai-provider.ts';
 import { SecretRedactor } from './redact.ts';
 import { OPENAI_DEFAULT_BASE_URL, resolveAuth } from './resolve-auth.ts';
-import { ProviderError, type VideoProvider } from './types.ts';
 import type { JobProvider } from './job-api.ts';
+import { ProviderError, type VideoProvider } from './types.ts';
 import { asJobProvider } from './legacy-job-provider.ts';
 
 export interface CreateProviderOptions {
@@ -37,6 +37,17 @@ export interface CreateProviderOptions {
  * (legacy-job-provider.ts) until they move.
  */
 export async function createJobProvider(options: CreateProviderOptions): Promise<JobProvider> {
+  const { config } = options;
+  if (config.type === 'vertex-veo') {
+    // Imported here: the Google SDK loads only for a project that uses it.
+    const { createVertexVeoProvider } = await import('./create-vertex-veo.ts');
+    return createVertexVeoProvider({
+      config,
+      env: options.env,
+      clock: options.clock,
+      ...(options.checkAuth !== undefined && { checkAuth: options.checkAuth }),
+    });
+  }
   return asJobProvider(await createProvider(options), options.config.type);
 }
 
@@ -148,6 +159,12 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
       });
     }
     case 'vertex-veo':
+      // A JobProvider only (createJobProvider above): Veo has no list, no delete, no content endpoint.
+      throw new ProviderError({
+        kind: 'invalid-request',
+        message: `${config.name}: this command does not work with a vertex-veo provider (Vertex AI cannot list or delete Veo jobs)`,
+        delivered: 'no',
+      });
     case 'runway':
     case 'fal':
       // JobProviders (create-vertex-veo.ts, create-partner-provider.ts): the engine takes them once it runs on JobProvider.
