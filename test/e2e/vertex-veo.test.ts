@@ -23,10 +23,10 @@ afterEach(async () => {
 });
 
 /** A project whose only provider is Veo on the emulator; the emulator's token is the harness's API key. */
-async function veoProject(storyboard: string): Promise<Project> {
+async function veoProject(storyboard: string, createsPerMinute = 10_000): Promise<Project> {
   const project = await makeProject({
     speed: 120,
-    emulator: { createsPerMinute: 10_000, renderFps: 1, seed: 14 },
+    emulator: { createsPerMinute, renderFps: 1, seed: 14 },
   });
   projects.push(project);
   await project.write(
@@ -40,6 +40,8 @@ async function veoProject(storyboard: string): Promise<Project> {
       '    project: demo-project',
       '    location: us-central1',
       `    base_url: ${project.emulator.url}`,
+      // More than the emulator takes, so the service's 429 (not our own lane) is what holds a create back.
+      '    quota: { creates_per_minute: 100, max_in_flight: 4 }',
       `    pricing: { ${MODEL}: { usd_per_second: 0.15 } }`,
       '',
     ].join('\n'),
@@ -120,6 +122,19 @@ describe('sora-build with type: vertex-veo', () => {
     for (const file of await p.files())
       expect(await p.read(file).catch(() => ''), file).not.toContain(API_KEY);
     expect(first.stdout + first.stderr + again.stdout + again.stderr).not.toContain(API_KEY);
+  });
+
+  it('waits out a 429 RESOURCE_EXHAUSTED and then builds the shot', async () => {
+    const p = await veoProject(
+      `${STORYBOARD}  second:\n    prompt: The same lighthouse at night.\n`,
+      1, // the emulator takes one create a minute (half a real second at this speed)
+    );
+    const result = await build(p);
+    expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/built 2/);
+    const creates = vertexCalls(p.emulator).filter((c) => c.call.startsWith('create'));
+    expect(creates.map((c) => c.call)).toContain('create 429');
+    expect(creates.filter((c) => c.call === 'create 200')).toHaveLength(2);
   });
 
   it('without credentials, stops before sending anything', async () => {
