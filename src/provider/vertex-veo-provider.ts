@@ -162,16 +162,19 @@ export class VertexVeoProvider implements JobProvider {
     let client = this.#clients.get(location);
     if (client === undefined) {
       const { baseUrl, googleAuthOptions } = this.#options;
-      client = new GoogleGenAI({
-        vertexai: true,
-        project: this.#options.project,
-        location,
-        ...(googleAuthOptions !== undefined && { googleAuthOptions }),
-        httpOptions: {
-          ...(baseUrl !== undefined && { baseUrl }),
-          timeout: this.#options.timeoutMs ?? 300_000,
-        },
-      });
+      client = quietly(
+        () =>
+          new GoogleGenAI({
+            vertexai: true,
+            project: this.#options.project,
+            location,
+            ...(googleAuthOptions !== undefined && { googleAuthOptions }),
+            httpOptions: {
+              ...(baseUrl !== undefined && { baseUrl }),
+              timeout: this.#options.timeoutMs ?? 300_000,
+            },
+          }),
+      );
       this.#clients.set(location, client);
     }
     return client;
@@ -309,6 +312,25 @@ function retryDelayMs(details: unknown): number | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Runs the SDK's constructor with its console notes silenced: with GOOGLE_API_KEY or GEMINI_API_KEY in the
+ * environment beside an explicit project it `console.debug`s which one wins (onto stdout, where it would break
+ * `--reporter json`), and only cli/ and reporter/ print. The project and ADC win here, as configured.
+ */
+function quietly<T>(make: () => T): T {
+  /* eslint-disable no-console -- this silences the SDK for one synchronous call; it prints nothing itself */
+  const { debug, warn } = console;
+  console.debug = () => undefined;
+  console.warn = () => undefined;
+  try {
+    return make();
+  } finally {
+    console.debug = debug;
+    console.warn = warn;
+  }
+  /* eslint-enable no-console */
 }
 
 function locationOf(operationName: string): string | undefined {

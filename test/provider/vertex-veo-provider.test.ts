@@ -5,7 +5,7 @@
  * holding a ready token (no Google host is ever asked), as test/emulator/vertex.test.ts does.
  */
 import { OAuth2Client } from 'google-auth-library';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeClock, ScaledClock } from '../../src/core/clock.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import type { EmulatorHandle } from '../../src/emulator/server.ts';
@@ -277,6 +277,33 @@ describe('VertexVeoProvider and the per-minute quota', () => {
       expect(emu.requestLog().map((e) => e.status)).toEqual([200, 429, 200]);
     } finally {
       await emu.close();
+    }
+  });
+});
+
+describe('VertexVeoProvider and the SDK’s console notes', () => {
+  it('prints nothing when a Gemini API key is in the environment beside the project', async () => {
+    const saved = {
+      GOOGLE_API_KEY: process.env['GOOGLE_API_KEY'],
+      GEMINI_API_KEY: process.env['GEMINI_API_KEY'],
+    };
+    process.env['GOOGLE_API_KEY'] = 'AIza-not-used-1';
+    process.env['GEMINI_API_KEY'] = 'AIza-not-used-2';
+    const debug = vi.spyOn(console, 'debug');
+    const warn = vi.spyOn(console, 'warn');
+    try {
+      const p = provider(emulator.url);
+      const { handle } = await p.submit(request({ prompt: 'Quiet' }), { idempotencyKey: 'quiet' });
+      expect(handle.id).toContain('/operations/');
+      expect(debug).not.toHaveBeenCalled();
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      debug.mockRestore();
+      warn.mockRestore();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   });
 });
