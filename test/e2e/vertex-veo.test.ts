@@ -162,12 +162,15 @@ describe('sora-build with type: vertex-veo', () => {
 });
 
 /**
- * A project whose build was killed by `crash-after-write:N` right after the journal recorded the operation and
- * before the video arrived. N is the build's 6th durable write today; should the engine's writes change, the
+ * A project whose build was killed by `crash-after-write:N` where `wanted` holds: the 6th durable write is
+ * the journal's record of the operation today (the 4th its intent); should the engine's writes change, the
  * other N are tried on fresh projects, so the test does not depend on how many writes come first.
  */
-async function crashedAfterSubmit(): Promise<Project> {
-  for (const n of [6, ...Array.from({ length: 20 }, (_, i) => i + 1).filter((i) => i !== 6)]) {
+async function crashedWhere(
+  hint: number,
+  wanted: (state: { creates: number; journal: string; placed: boolean }) => boolean,
+): Promise<Project> {
+  for (const n of [hint, ...Array.from({ length: 20 }, (_, i) => i + 1).filter((i) => i !== hint)]) {
     const p = await veoProject(STORYBOARD);
     const crashed = await build(p, { SORA_BUILD_TEST_FAULTS: `crash-after-write:${n}` });
     expect(crashed.signal, `crash-after-write:${n} should kill the build`).toBe('SIGKILL');
@@ -176,16 +179,19 @@ async function crashedAfterSubmit(): Promise<Project> {
       () => true,
       () => false,
     );
-    if (vertexCalls(p.emulator).length === 1 && journal.includes('/operations/') && !placed) return p;
+    if (wanted({ creates: vertexCalls(p.emulator).length, journal, placed })) return p;
     await p.close();
     projects = projects.filter((q) => q !== p);
   }
-  throw new Error('no crash point between submit and completion was found');
+  throw new Error('no such crash point was found');
 }
 
 describe('a kill -9 between submit and completion', () => {
   it('the next build resumes the same operation: one create, polls of that operation, the video placed', async () => {
-    const p = await crashedAfterSubmit();
+    const p = await crashedWhere(
+      6,
+      (s) => s.creates === 1 && s.journal.includes('/operations/') && !s.placed,
+    );
     const [create] = vertexCalls(p.emulator);
     expect(create?.call).toBe('create 200');
     await expect(access(join(p.dir, 'out', 'opening.mp4'))).rejects.toThrow();
@@ -201,5 +207,16 @@ describe('a kill -9 between submit and completion', () => {
       height: 720,
     });
     expect(await p.read('storyboard.lock')).toContain(`/operations/${create!.op}"`);
+  });
+
+  it('a kill after the intent and before the create: Veo cannot list, so nothing is created again and the shot says why', async () => {
+    const p = await crashedWhere(
+      4,
+      (s) => s.creates === 0 && s.journal.includes('"intent"') && !s.journal.includes('/operations/'),
+    );
+    const next = await build(p);
+    expect(next.code).toBe(1);
+    expect(next.stdout + next.stderr).toMatch(/cannot list its jobs.*nothing was created again/);
+    expect(vertexCalls(p.emulator)).toEqual([]);
   });
 });
