@@ -323,7 +323,13 @@ export class BuildEngine {
     const ignore = new Set(forced ? actionCache.samples(key).map((s) => s.output) : []);
     let result: JobResult;
     for (;;) {
-      result = await untilAborted(this.#registry.obtain(spec, run.dispatchSignal, { ignore }), input.signal);
+      result = await untilAborted(
+        this.#registry.obtain(spec, run.dispatchSignal, {
+          ignore,
+          resubmitUnlisted: input.options?.resubmitUnreconciled === true,
+        }),
+        input.signal,
+      );
       // A job another build started and then cancelled before sending: start our own.
       if (result.kind !== 'cancelled' || run.dispatchSignal.aborted) break;
     }

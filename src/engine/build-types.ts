@@ -71,6 +71,11 @@ export interface BuildOptions {
   readonly force?: ReadonlySet<ShotId>;
   /** Regenerate a fresh parent whose remote video expired, instead of failing its remix/extend children. */
   readonly regenerateExpired?: boolean;
+  /**
+   * A shot whose create answer was lost on a provider that cannot list its jobs (`unreconciled`) is created
+   * anew instead of failing: the user looked and accepts that it may pay twice. @default false
+   */
+  readonly resubmitUnreconciled?: boolean;
   /** Submit keys that failed earlier in this process again (watch passes false). @default true */
   readonly retryFailedKeys?: boolean;
   /**

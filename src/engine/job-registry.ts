@@ -75,11 +75,18 @@ export class JobRegistry {
   obtain(
     spec: JobSpec,
     dispatchSignal: AbortSignal,
-    options: { readonly ignore?: ReadonlySet<Sha256> } = {},
+    options: {
+      readonly ignore?: ReadonlySet<Sha256>;
+      /** An intent lost on a provider without List is given up and created anew (`--resubmit-unreconciled`). */
+      readonly resubmitUnlisted?: boolean;
+    } = {},
   ): Promise<JobResult> {
     const running = this.#jobs.get(spec.key);
     if (running !== undefined) return running;
-    return this.#track(spec.key, this.#run(spec, dispatchSignal, options.ignore ?? new Set()));
+    return this.#track(
+      spec.key,
+      this.#run(spec, dispatchSignal, options.ignore ?? new Set(), options.resubmitUnlisted === true),
+    );
   }
 
   /**
@@ -113,7 +120,12 @@ export class JobRegistry {
   }
 
   /** `ignore`: samples that do not count (a forced rebuild or reroll wants a new one). */
-  async #run(spec: JobSpec, dispatchSignal: AbortSignal, ignore: ReadonlySet<Sha256>): Promise<JobResult> {
+  async #run(
+    spec: JobSpec,
+    dispatchSignal: AbortSignal,
+    ignore: ReadonlySet<Sha256>,
+    resubmitUnlisted: boolean,
+  ): Promise<JobResult> {
     const { claims, failures } = this.#options;
     const ctx = this.#options.contexts.default;
     const waitPollMs = this.#options.waitPollMs ?? 1000;
@@ -165,7 +177,7 @@ export class JobRegistry {
         };
       }
     }
-    return this.#underClaim(claim, spec, dispatchSignal, ignore);
+    return this.#underClaim(claim, spec, dispatchSignal, ignore, resubmitUnlisted);
   }
 
   /** Runs the key's job while holding its claim; the claim is given back however it ends. */
@@ -174,9 +186,10 @@ export class JobRegistry {
     spec: JobSpec,
     dispatchSignal: AbortSignal | null,
     ignore: ReadonlySet<Sha256>,
+    resubmitUnlisted = false,
   ): Promise<JobResult> {
     try {
-      const result = await this.#decide(spec, dispatchSignal, ignore);
+      const result = await this.#decide(spec, dispatchSignal, ignore, resubmitUnlisted);
       if (result.kind === 'failed' && FINAL.has(result.failure.reason)) {
         // Durable before the claim is given back: a process waiting on the key reads it next.
         await this.#options.failures
@@ -201,6 +214,7 @@ export class JobRegistry {
     spec: JobSpec,
     dispatchSignal: AbortSignal | null,
     ignore: ReadonlySet<Sha256>,
+    resubmitUnlisted: boolean,
   ): Promise<JobResult> {
     const { abandon, contexts } = this.#options;
     const shared = contexts.default;
@@ -224,6 +238,15 @@ export class JobRegistry {
           matched: found.kind === 'found',
           videoId: found.kind === 'found' ? asVideoId(found.handle.id) : null,
         });
+        // Picked up in the background: the build that needs the shot reports it (or resubmits, if told to).
+        if (found.kind === 'unlistable' && dispatchSignal === null) return { kind: 'cancelled' };
+        if (found.kind === 'unlistable' && resubmitUnlisted) {
+          // The user looked (the hint says where) and accepts that the lost create may have been billed.
+          await ctx.journal
+            .recordAbandoned(p.intent.id, ctx.clock.now(), 'resubmitted: --resubmit-unreconciled')
+            .catch(() => undefined);
+          continue;
+        }
         if (found.kind === 'unreadable' || found.kind === 'unlistable')
           return { kind: 'failed', failure: unreconciledFailure(spec, found) };
         if (found.kind === 'not-found') {

@@ -304,7 +304,7 @@ export function unreconciledFailure(
       code: null,
       videoId: null,
       retryable: false,
-      hint: `look for the job in the provider's console; to create it anew (which may pay twice) run \`sora-build build --resubmit-unreconciled ${spec.shot}\``,
+      hint: `look for the job in the provider's console; to create it anew (which may pay twice) run \`sora-build build --shot ${spec.shot} --resubmit-unreconciled\``,
     };
   }
   return {

@@ -49,6 +49,9 @@ Options:
   --max-cost USD         refuse (exit 3) when the estimate is above USD or unknown
   --force                generate the selected shots anew even if they are fresh (costs money)
   --regenerate-expired   regenerate a parent whose remote video expired instead of failing its children
+  --resubmit-unreconciled
+                         create anew a selected shot whose create answer was lost on a provider that
+                         cannot list its jobs (it may have been made and billed: look first)
   --fail-fast            stop starting new generations after the first failure
   --yes                  do not ask before spending money on a terminal
   --reporter KIND        auto (default), pretty, plain, json or github
@@ -79,6 +82,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       'max-cost': { type: 'string' },
       force: { type: 'boolean' },
       'regenerate-expired': { type: 'boolean' },
+      'resubmit-unreconciled': { type: 'boolean' },
       'fail-fast': { type: 'boolean' },
       yes: { type: 'boolean' },
       reporter: { type: 'string' },
@@ -234,6 +238,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         failFast: values['fail-fast'] === true,
         force,
         regenerateExpired: values['regenerate-expired'] === true,
+        resubmitUnreconciled: values['resubmit-unreconciled'] === true,
         frozen: values.frozen === true,
       },
       signal: ctx.signal,
