@@ -6,6 +6,7 @@ import { unreachable } from '../core/unreachable.ts';
 import type { ProviderConfig } from '../config/types.ts';
 import { providerFamily } from '../config/capabilities.ts';
 import { AzureSora1Provider } from './azure-sora1-provider.ts';
+import { AzureSora1JobProvider, type AzureSora1JobProviderOptions } from './azure-sora1-job-provider.ts';
 import { OpenAIProvider } from './openai-provider.ts';
 import { SecretRedactor } from './redact.ts';
 import { OPENAI_DEFAULT_BASE_URL, resolveAuth } from './resolve-auth.ts';
@@ -48,7 +49,7 @@ export async function createJobProvider(options: CreateProviderOptions): Promise
       ...(options.checkAuth !== undefined && { checkAuth: options.checkAuth }),
     });
   }
-  return asJobProvider(await createProvider(options), options.config.type);
+  return asJobProvider(await makeProvider(options, 'job'), options.config.type);
 }
 
 /**
@@ -60,8 +61,27 @@ export async function createJobProvider(options: CreateProviderOptions): Promise
  *   provider stops the emulator.
  * Throws a ProviderError (`auth`, delivered `no`) when credentials are missing.
  */
-export async function createProvider(options: CreateProviderOptions): Promise<VideoProvider> {
+export function createProvider(options: CreateProviderOptions): Promise<VideoProvider> {
+  return makeProvider(options, 'video');
+}
+
+/**
+ * `job`: the native JobProvider where a type has one (azure-sora1, also behind the embedded emulator's
+ * `api: azure-sora1`); `video`: the older VideoProvider, which the `videos`, `status --remote` and
+ * `why --remote` commands still read through.
+ */
+async function makeProvider(options: CreateProviderOptions, shape: 'video'): Promise<VideoProvider>;
+async function makeProvider(
+  options: CreateProviderOptions,
+  shape: 'job',
+): Promise<VideoProvider | JobProvider>;
+async function makeProvider(
+  options: CreateProviderOptions,
+  shape: 'video' | 'job',
+): Promise<VideoProvider | JobProvider> {
   const { config, env, clock } = options;
+  const sora1 = (o: AzureSora1JobProviderOptions): VideoProvider | JobProvider =>
+    shape === 'job' ? new AzureSora1JobProvider(o) : new AzureSora1Provider(o);
   const redactor = new SecretRedactor();
   switch (config.type) {
     case 'emulator': {
@@ -83,7 +103,7 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
         stateDir: join(options.cacheDir, 'emulator'),
       });
       if (config.api === 'azure-sora1') {
-        return new AzureSora1Provider({
+        return sora1({
           name: config.name,
           family: providerFamily(config.type),
           baseUrl: `${emulator.url}/openai/v1`,
@@ -149,7 +169,7 @@ export async function createProvider(options: CreateProviderOptions): Promise<Vi
         credential: options.credential,
       });
       if (options.checkAuth === true && auth.mode === 'entra') await auth.tokens.getToken();
-      return new AzureSora1Provider({
+      return sora1({
         name: config.name,
         baseUrl,
         auth,

@@ -5,12 +5,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../src/core/clock.ts';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/server.ts';
+import type { AccessToken, TokenCredential } from '@azure/identity';
 import { AzureSora1JobProvider } from '../../src/provider/azure-sora1-job-provider.ts';
+import { createJobProvider } from '../../src/provider/create-provider.ts';
 import type { GenerationRequest, JobHandle, JobState } from '../../src/provider/job-api.ts';
 import { SecretRedactor } from '../../src/provider/redact.ts';
 import { ProviderError } from '../../src/provider/types.ts';
 import { makePng } from '../emulator/helpers.ts';
 import { tinyMp4 } from '../support/tiny-mp4.ts';
+import { providerConfig } from './provider-config.ts';
+import { startSora1TestServer } from './sora1-test-server.ts';
 
 const clock = new ScaledClock({ speed: 1000 });
 const KEY = 'azure-sora1-job-key-0123456789abcdef';
@@ -247,5 +251,48 @@ describe('AzureSora1JobProvider against the emulator', () => {
       delivered: 'yes',
     });
     expect(emulator.requestLog()).toHaveLength(1);
+  });
+});
+
+describe('createJobProvider for azure-sora1', () => {
+  it('builds the native adapter: Entra ID bearer, api-version=preview, the deployment as model, a 401 retried once with a new token', async () => {
+    const server = await startSora1TestServer({ token: 'sora1-entra-token-xyz' });
+    let calls = 0;
+    const credential: TokenCredential = {
+      getToken: (): Promise<AccessToken> => {
+        calls++;
+        // The first token is refused (rotated): the adapter asks again once and succeeds.
+        const token = calls === 1 ? 'stale-token' : 'sora1-entra-token-xyz';
+        return Promise.resolve({ token, expiresOnTimestamp: clock.now() + 3_600_000 });
+      },
+    };
+    try {
+      const p = await createJobProvider({
+        config: providerConfig({
+          name: 'legacy',
+          type: 'azure-sora1',
+          auth: 'entra',
+          baseUrl: `${server.url}/openai/v1`,
+          deployments: { sora: 'contoso-sora' },
+        }),
+        env: {},
+        clock,
+        cacheDir: '/x',
+        credential,
+      });
+      expect(p).toBeInstanceOf(AzureSora1JobProvider);
+      const { handle, state } = await p.submit(base, { idempotencyKey: 'k' });
+      expect(state.state).toBe('queued');
+      expect(handle).toMatchObject({ type: 'azure-sora1', provider: 'legacy', model: 'contoso-sora' });
+      const sent = server.requests.at(-1)!;
+      expect(sent.query.get('api-version')).toBe('preview');
+      expect(sent.headers.authorization).toBe('Bearer sora1-entra-token-xyz');
+      expect(sent.headers['api-key']).toBeUndefined();
+      expect(JSON.parse(sent.body.toString())).toMatchObject({ model: 'contoso-sora', n_variants: 1 });
+      expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(2); // 401, then the create
+      await p.close();
+    } finally {
+      await server.close();
+    }
   });
 });
