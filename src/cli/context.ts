@@ -22,6 +22,8 @@ export const SECRET_ENV_VARS = [
   'SORA_EMULATOR_API_KEY',
   'RUNWAYML_API_SECRET',
   'FAL_KEY',
+  'SORA_BUILD_CACHE_KEY',
+  'AZURE_STORAGE_CONNECTION_STRING',
 ];
 
 export function makeRedactor(secrets: readonly (string | undefined)[]): (text: string) => string {
@@ -32,7 +34,12 @@ export function makeRedactor(secrets: readonly (string | undefined)[]): (text: s
     let out = text;
     for (const v of values) out = out.split(v).join('[redacted]');
     // Bearer tokens that were never in the environment (e.g. Entra ID access tokens).
-    return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/g, '$1[redacted]');
+    return (
+      out
+        .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/g, '$1[redacted]')
+        // A storage account key or SAS signature quoted from somewhere else than our environment.
+        .replace(/((?:AccountKey|SharedAccessSignature)=|[?&]sig=)[^;&\s"']+/g, '$1[redacted]')
+    );
   };
 }
 

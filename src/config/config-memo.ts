@@ -20,10 +20,10 @@ import { codeStamp } from '../manifest/analysis-cache.ts';
 import { DEFAULT_CACHE_DIR } from './config-schema.ts';
 import type { ConfigLoad } from './load-config.ts';
 import { BUILTIN_LOCATION } from './load-config.ts';
-import type { EmulatedApi, ProviderConfig, ProviderType } from './types.ts';
+import type { EmulatedApi, ProviderConfig, ProviderType, RemoteCacheConfig } from './types.ts';
 
 /** Bumped whenever the reading or this format changes meaning. */
-const FORMAT = 2;
+const FORMAT = 3;
 const FILE_NAME = 'config-memo.json';
 
 export interface ConfigMemoParts {
@@ -64,6 +64,13 @@ interface Entry {
   readonly manifest: string;
   /** The config's own `manifest:` entry (absolute), or null. */
   readonly manifestEntry: string | null;
+  /** `cache.remote`, its location as a span, or null. */
+  readonly remoteCache: (Omit<RemoteCacheConfig, 'location' | 'accountUrl'> & RemoteSpan) | null;
+}
+
+interface RemoteSpan {
+  readonly accountUrl: string | null;
+  readonly location: Span;
 }
 
 function memoPath(root: string): string {
@@ -132,6 +139,16 @@ export async function lookupConfigMemo(
         ...(entry.cacheDirAt === null ? {} : { cacheDir: at(entry.cacheDirAt) }),
       },
       manifest: entry.manifest,
+      ...(entry.remoteCache === null || entry.remoteCache === undefined
+        ? {}
+        : {
+            remoteCache: {
+              type: entry.remoteCache.type,
+              container: entry.remoteCache.container,
+              accountUrl: entry.remoteCache.accountUrl ?? undefined,
+              location: at(entry.remoteCache.location),
+            },
+          }),
     },
     root,
     rootDescription,
@@ -180,6 +197,7 @@ export async function storeConfigMemo(parts: ConfigMemoParts, load: ConfigLoad):
   }
   const spanOf = (l: Location | undefined): Span | null =>
     l === undefined ? null : [l.range.offset, l.range.length];
+  const remote = config.remoteCache;
   const entry: Entry = {
     format: FORMAT,
     key: keyOf(parts),
@@ -191,6 +209,15 @@ export async function storeConfigMemo(parts: ConfigMemoParts, load: ConfigLoad):
     cacheDirAt: spanOf(config.folderLocations?.cacheDir),
     manifest: config.manifest,
     manifestEntry: load.manifest ?? null,
+    remoteCache:
+      remote === undefined
+        ? null
+        : {
+            type: remote.type,
+            container: remote.container,
+            accountUrl: remote.accountUrl ?? null,
+            location: [remote.location.range.offset, remote.location.range.length],
+          },
   };
   try {
     const file = memoPath(load.root);

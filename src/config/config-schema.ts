@@ -18,7 +18,8 @@ export const EMULATED_APIS: readonly EmulatedApi[] = ['openai', 'azure-sora1'];
 /** Provider names: used on the command line (`--provider NAME`) and in file names under the cache. */
 export const PROVIDER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
-export type ConfigField = 'version' | 'provider' | 'providers' | 'manifest' | 'out_dir' | 'cache_dir';
+export type ConfigField =
+  'version' | 'provider' | 'providers' | 'manifest' | 'out_dir' | 'cache_dir' | 'cache';
 export const CONFIG_FIELDS: readonly ConfigField[] = [
   'version',
   'provider',
@@ -26,7 +27,14 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   'manifest',
   'out_dir',
   'cache_dir',
+  'cache',
 ];
+
+export type RemoteCacheField = 'type' | 'container' | 'account_url';
+export const REMOTE_CACHE_FIELDS: readonly RemoteCacheField[] = ['type', 'container', 'account_url'];
+export const REMOTE_CACHE_TYPES = ['azure-blob'] as const;
+/** Azure's rule for container names: 3-63 of lowercase letters, digits and single hyphens. */
+export const CONTAINER_NAME_PATTERN = '^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$';
 
 export type ProviderField =
   | 'type'
@@ -189,6 +197,27 @@ const providerSchema: Readonly<Record<ProviderField, JsonSchema>> = {
   },
 };
 
+const remoteCacheSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'container'],
+  description:
+    "A team's shared cache and claims. Secrets come from the environment: AZURE_STORAGE_CONNECTION_STRING (without account_url) and the signing key SORA_BUILD_CACHE_KEY.",
+  properties: {
+    type: { enum: REMOTE_CACHE_TYPES, description: 'azure-blob: an Azure Blob Storage container.' },
+    container: {
+      type: 'string',
+      pattern: CONTAINER_NAME_PATTERN,
+      description: 'The blob container: 3-63 lowercase letters, digits and single hyphens.',
+    },
+    account_url: {
+      type: 'string',
+      description:
+        'https://ACCOUNT.blob.core.windows.net, reached with Entra ID (@azure/identity). Without it: AZURE_STORAGE_CONNECTION_STRING.',
+    },
+  } satisfies Record<RemoteCacheField, JsonSchema>,
+};
+
 export function configJsonSchema(): JsonSchema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -229,6 +258,11 @@ export function configJsonSchema(): JsonSchema {
         type: 'string',
         minLength: 1,
         description: 'The local store, relative to this file. Default .sora-build.',
+      },
+      cache: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { remote: { ...remoteCacheSchema } },
       },
     },
   };

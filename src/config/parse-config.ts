@@ -15,6 +15,7 @@ import { entriesOf, parseYaml, rangeOfNode, resolveNode } from '../manifest/yaml
 import type { YamlDocument } from '../manifest/yaml-document.ts';
 import {
   CONFIG_AJV_OPTIONS,
+  CONTAINER_NAME_PATTERN,
   configJsonSchema,
   DEFAULT_CACHE_DIR,
   DEFAULT_MANIFEST,
@@ -26,6 +27,7 @@ import {
 import { BUILTIN_LOCATION, builtinEmulator, chooseProvider, emulatorPricing } from './load-config.ts';
 import type { ConfigLoad, LoadConfigOptions } from './load-config.ts';
 import type { AuthMode, EmulatedApi, ProviderConfig, ProviderType } from './types.ts';
+import { readRemoteCache } from './remote-cache-config.ts';
 
 let validateConfig: ValidateFunction | undefined;
 /**
@@ -54,6 +56,7 @@ const SCHEMA_WORDS = {
   keyNouns: { providers: 'provider name' },
   patternWords: {
     [PROVIDER_NAME_PATTERN]: 'letters, digits, `.`, `_` and `-`, starting with a letter or digit',
+    [CONTAINER_NAME_PATTERN]: '3-63 lowercase letters, digits and single hyphens (Azure container names)',
   },
 } as const;
 
@@ -164,6 +167,13 @@ export async function parseConfig(input: {
   const outDirAt = written('out_dir');
   const cacheDirAt = written('cache_dir');
   const manifestEntry = str('manifest');
+  const remoteCache = readRemoteCache({
+    doc,
+    cacheNode: topEntries.get('cache')?.value as ParsedNode | undefined,
+    bad,
+    diagnostics,
+    loc,
+  });
   const hasError = diagnostics.some((d) => d.severity === 'error');
   return {
     config:
@@ -184,6 +194,7 @@ export async function parseConfig(input: {
               manifestEntry === undefined
                 ? path.resolve(options.cwd, DEFAULT_MANIFEST)
                 : path.resolve(root, manifestEntry.value),
+            ...(remoteCache === undefined ? {} : { remoteCache }),
           },
     root,
     rootDescription,

@@ -76,4 +76,24 @@ export interface ProjectConfig {
   readonly folderLocations?: { readonly outDir?: Location; readonly cacheDir?: Location };
   /** Default manifest, absolute: from `manifest:` (relative to the config), else `storyboard.yaml` in the current folder (design.md section 8). */
   readonly manifest: string;
+  /** `cache.remote`: the team's shared cache and claims (design.md section 11); absent: local only. */
+  readonly remoteCache?: RemoteCacheConfig | undefined;
+}
+
+/**
+ * `cache.remote` in `sora.config.yaml`: an Azure Blob container shared by a team's machines. Names the place,
+ * never a secret: the connection string (AZURE_STORAGE_CONNECTION_STRING) and the signing key
+ * (SORA_BUILD_CACHE_KEY) come from the environment.
+ */
+export interface RemoteCacheConfig {
+  readonly type: 'azure-blob';
+  /** The blob container (created by the team's admin; see the README). */
+  readonly container: string;
+  /**
+   * `https://ACCOUNT.blob.core.windows.net`, reached with @azure/identity (Entra ID); undefined: the account
+   * comes from AZURE_STORAGE_CONNECTION_STRING.
+   */
+  readonly accountUrl: string | undefined;
+  /** The `remote:` entry in the config, where warnings about the remote cache point. */
+  readonly location: Location;
 }

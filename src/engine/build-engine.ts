@@ -59,6 +59,7 @@ export class BuildEngine {
       claims: options.claims ?? new FileShotClaims({ cacheDir: options.config.cacheDir }),
       failures: options.failures,
       abandon: this.#abandon.signal,
+      remote: options.remote,
     });
   }
 
@@ -241,6 +242,18 @@ export class BuildEngine {
         restoreFailed,
       });
     let decision = decide(false);
+    if (
+      decision.kind === 'restore' &&
+      (await this.#options.remote?.restoreObject({
+        digest: decision.entry.output,
+        bytes: decision.entry.bytes,
+        shot: id,
+        signal: input.signal,
+      })) === true
+    ) {
+      // The pinned bytes from the team's remote cache (named by the committed lockfile's digest, checked).
+      decision = decide(false);
+    }
     if (decision.kind === 'restore') {
       const restored = await restorePinned({
         ctx,

@@ -13,6 +13,7 @@ import type { Failures } from '../cache/failures.ts';
 import type { CreateLedger } from '../scheduler/create-ledger.ts';
 import type { Journal } from '../scheduler/journal.ts';
 import type { ShotClaims } from '../scheduler/shot-claims.ts';
+import type { RemoteCache } from '../remote/remote-cache.ts';
 import type { BuildPlan } from '../plan/plan-types.ts';
 import type { VideoProvider } from '../provider/types.ts';
 import type { JobProvider } from '../provider/job-api.ts';
@@ -42,6 +43,8 @@ export interface BuildEngineOptions {
   readonly claims?: ShotClaims;
   /** Where failures are remembered for `status` and watch. @default none */
   readonly failures?: Failures;
+  /** The team's remote cache (design.md section 11), below the local store. @default none */
+  readonly remote?: RemoteCache | undefined;
   readonly clock: Clock;
   readonly emit: (event: BuildEvent) => void;
   /**

@@ -21,6 +21,7 @@ import type { ShotFailureReason } from '../core/events.ts';
 import type { Failures } from '../cache/failures.ts';
 import type { PendingIntent } from '../scheduler/journal.ts';
 import type { ShotClaim, ShotClaims } from '../scheduler/shot-claims.ts';
+import type { RemoteCache } from '../remote/remote-cache.ts';
 import type { JobContext, JobResult, JobSpec } from './job-types.ts';
 import { resumeJob, runNewJob } from './job-lifecycle.ts';
 import { reconcileThroughList, unreconciledFailure } from './submit-job.ts';
@@ -35,6 +36,12 @@ export interface JobRegistryOptions {
   readonly failures?: Failures | undefined;
   /** Aborted when the engine closes with `abandon`: running jobs stop and stay in the journal. */
   readonly abandon: AbortSignal;
+  /**
+   * The team's remote cache: looked at on every local miss before anything is created (and while another
+   * machine holds the claim); a sample made here is published to it before the claim is given back, so a
+   * machine waiting on the claim finds it there. @default none
+   */
+  readonly remote?: RemoteCache | undefined;
   /**
    * Clock milliseconds between looks at a key another process holds.
    * @default 1000
@@ -132,6 +139,8 @@ export class JobRegistry {
     const since = ctx.clock.now();
     let claim: ShotClaim | null = null;
     let waited = false;
+    const restored = await this.#restoreRemote(spec, ignore);
+    if (restored !== undefined) return { kind: 'done', sample: restored, elsewhere: true };
     for (;;) {
       const acquired = await guardLocalIo('claiming the shot', null, () => claims.tryAcquire(spec.key));
       if (!acquired.ok) return { kind: 'failed', failure: acquired.failure };
@@ -149,7 +158,7 @@ export class JobRegistry {
         });
       }
       waited = true;
-      const sample = freshSample(ctx, spec.key, ignore);
+      const sample = freshSample(ctx, spec.key, ignore) ?? (await this.#restoreRemote(spec, ignore));
       if (sample !== undefined) return { kind: 'done', sample, elsewhere: true };
       try {
         await ctx.clock.sleep(waitPollMs, dispatchSignal);
@@ -190,6 +199,10 @@ export class JobRegistry {
   ): Promise<JobResult> {
     try {
       const result = await this.#decide(spec, dispatchSignal, ignore, resubmitUnlisted);
+      // Published before the claim is given back: a machine waiting on it looks in the remote cache next.
+      if (result.kind === 'done' && result.elsewhere !== true) {
+        await this.#options.remote?.publish(spec.key, result.sample);
+      }
       if (result.kind === 'failed' && FINAL.has(result.failure.reason)) {
         // Durable before the claim is given back: a process waiting on the key reads it next.
         await this.#options.failures
@@ -218,7 +231,7 @@ export class JobRegistry {
   ): Promise<JobResult> {
     const { abandon, contexts } = this.#options;
     const shared = contexts.default;
-    const sample = freshSample(shared, spec.key, ignore);
+    const sample = freshSample(shared, spec.key, ignore) ?? (await this.#restoreRemote(spec, ignore));
     if (sample !== undefined) return { kind: 'done', sample, elsewhere: true };
     const read = await guardLocalIo('reading the journal', null, () => shared.journal.pending());
     if (!read.ok) return { kind: 'failed', failure: read.failure };
@@ -267,6 +280,13 @@ export class JobRegistry {
     const ctx = contexts.get(spec.provider);
     if (ctx === undefined) return { kind: 'failed', failure: providerGone(spec.provider, spec.shot) };
     return runNewJob(spec, ctx, dispatchSignal, abandon);
+  }
+
+  /** The key's sample from the team's remote cache, now in the local store and action cache. */
+  async #restoreRemote(spec: JobSpec, ignore: ReadonlySet<Sha256>): Promise<Sample | undefined> {
+    const remote = this.#options.remote;
+    if (remote === undefined) return undefined;
+    return (await remote.restore({ key: spec.key, shot: spec.shot, ignore })) ?? undefined;
   }
 }
 

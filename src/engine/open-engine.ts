@@ -6,6 +6,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Clock } from '../core/clock.ts';
 import type { BuildEvent } from '../core/events.ts';
+import { diagnosticEvent } from '../core/events.ts';
 import type { ProjectConfig, ProviderConfig } from '../config/types.ts';
 import type { JobProvider } from '../provider/job-api.ts';
 import { Store } from '../cache/store.ts';
@@ -16,6 +17,24 @@ import { CreateLedger } from '../scheduler/create-ledger.ts';
 import { DurationEstimates } from '../scheduler/duration-estimates.ts';
 import type { VideoProvider } from '../provider/types.ts';
 import { BuildEngine } from './build-engine.ts';
+import { FileShotClaims } from '../scheduler/shot-claims.ts';
+import { LayeredShotClaims } from '../remote/blob-shot-claims.ts';
+import { openRemoteLazily } from '../remote/open-remote.ts';
+import type { RemoteCacheMode } from '../remote/remote-cache.ts';
+
+/** How this process uses `cache.remote` (decided by the CLI: src/remote/remote-mode.ts). */
+export type EngineRemote =
+  | {
+      readonly mode: RemoteCacheMode;
+      /** SORA_BUILD_CACHE_KEY. */
+      readonly secret: string;
+      /** AZURE_STORAGE_CONNECTION_STRING, when the config has no `account_url`. */
+      readonly connectionString: string | undefined;
+      /** Claim timing (tests). */
+      readonly claims?: { readonly refreshMs?: number; readonly staleMs?: number };
+    }
+  /** Off; `note` says why when the config asked for a remote cache. */
+  | { readonly mode: 'off'; readonly note: string | null };
 
 export interface OpenEngineOptions {
   readonly config: ProjectConfig;
@@ -29,6 +48,8 @@ export interface OpenEngineOptions {
   readonly provider?: () => Promise<JobProvider | VideoProvider>;
   /** See BuildEngineOptions.ordering. @default 'critical-path' */
   readonly ordering?: 'critical-path' | 'fifo';
+  /** The team's remote cache (`cache.remote`). @default off */
+  readonly remote?: EngineRemote;
 }
 
 export function openEngine(options: OpenEngineOptions): BuildEngine {
@@ -49,13 +70,25 @@ export function openEngine(options: OpenEngineOptions): BuildEngine {
     const [model = '', size = '', seconds = '0'] = k.split('|');
     return { model, size, seconds: Number(seconds) };
   };
+  const store = Store.open(config.cacheDir, { clock });
+  const actionCache = ActionCache.open(config.cacheDir);
+  const remote = remoteFor(options, store, actionCache);
   return new BuildEngine({
     config,
     provider,
     // Any other provider a shot names, opened on first use (its credentials are checked then).
     providerFor: open,
-    store: Store.open(config.cacheDir, { clock }),
-    actionCache: ActionCache.open(config.cacheDir),
+    store,
+    actionCache,
+    ...(remote === undefined
+      ? {}
+      : {
+          remote: remote.cache,
+          claims: new LayeredShotClaims({
+            local: new FileShotClaims({ cacheDir: config.cacheDir }),
+            remote: remote.claims,
+          }),
+        }),
     journal: Journal.open({ cacheDir: config.cacheDir, clock }),
     ledger: CreateLedger.open({ cacheDir: config.cacheDir, provider: config.provider.name, clock }),
     failures: Failures.open(config.cacheDir),
@@ -68,5 +101,38 @@ export function openEngine(options: OpenEngineOptions): BuildEngine {
         if (ms > 0) void durations.record(kind(k), ms).catch(() => undefined);
       },
     },
+  });
+}
+
+/** Opens `cache.remote` when on; its warnings point at the config's `remote:` entry (one per message). */
+function remoteFor(
+  options: OpenEngineOptions,
+  store: Store,
+  actionCache: ActionCache,
+): ReturnType<typeof openRemoteLazily> | undefined {
+  const { config, remote, clock, emit } = options;
+  const at = config.remoteCache;
+  if (remote === undefined || at === undefined) return undefined;
+  const said = new Set<string>();
+  const warn = (message: string): void => {
+    if (said.has(message)) return;
+    said.add(message);
+    emit(diagnosticEvent({ severity: 'warning', message, location: at.location }, clock.now()));
+  };
+  if (remote.mode === 'off') {
+    if (remote.note !== null) warn(remote.note);
+    return undefined;
+  }
+  return openRemoteLazily({
+    config: at,
+    mode: remote.mode,
+    secret: remote.secret,
+    connectionString: remote.connectionString,
+    ...(options.credential === undefined ? {} : { credential: options.credential }),
+    store,
+    actionCache,
+    clock,
+    warn,
+    ...(remote.claims === undefined ? {} : { claims: remote.claims }),
   });
 }

@@ -33,6 +33,11 @@ import type { PreparedReference } from '../../engine/build-engine.ts';
 import { ProviderError } from '../../provider/types.ts';
 import { priceOf } from '../../plan/plan-build.ts';
 import type { Manifest } from '../../manifest/types.ts';
+import type { ProjectConfig } from '../../config/types.ts';
+import type { EngineRemote } from '../../engine/open-engine.ts';
+import { REMOTE_CACHE_FLAGS, decideRemoteMode } from '../../remote/remote-mode.ts';
+import type { RemoteCacheFlag } from '../../remote/remote-mode.ts';
+import { unreachable } from '../../core/unreachable.ts';
 
 const HELP = `Usage: sora-build build [MANIFEST] [options]
 
@@ -53,6 +58,8 @@ Options:
                          create anew a selected shot whose create answer was lost on a provider that
                          cannot list its jobs (it may have been made and billed: look first)
   --fail-fast            stop starting new generations after the first failure
+  --remote-cache MODE    read, readwrite or off: the team cache in sora.config.yaml's cache.remote
+                         (default: readwrite when CI is set, else read; off without SORA_BUILD_CACHE_KEY)
   --yes                  do not ask before spending money on a terminal
   --reporter KIND        auto (default), pretty, plain, json or github
   -h, --help             show this help
@@ -84,6 +91,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       'regenerate-expired': { type: 'boolean' },
       'resubmit-unreconciled': { type: 'boolean' },
       'fail-fast': { type: 'boolean' },
+      'remote-cache': { type: 'string' },
       yes: { type: 'boolean' },
       reporter: { type: 'string' },
     },
@@ -113,6 +121,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 
   const shard = shardArg(ctx, 'build', values.shard, HELP);
   if (typeof shard === 'number') return shard;
+  const remoteFlag = values['remote-cache'];
+  if (remoteFlag !== undefined && !(REMOTE_CACHE_FLAGS as readonly string[]).includes(remoteFlag)) {
+    ctx.stderr.write(
+      `sora-build build: expected --remote-cache to be one of ${REMOTE_CACHE_FLAGS.join(', ')}, got '${remoteFlag}'\n`,
+    );
+    return ExitCode.Usage;
+  }
 
   const clock = cliClock(ctx);
   const project = await loadPlanOrReport(ctx, {
@@ -127,6 +142,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { config, manifest, plan } = project;
   // On stderr: stdout may be the json reporter's NDJSON.
   if (project.shard !== undefined) ctx.stderr.write(`${describeShard(project.shard)}\n`);
+  const remote = engineRemote(ctx, config, remoteFlag as RemoteCacheFlag | undefined);
+  if (typeof remote === 'number') return remote;
   const force = new Set<ShotId>(
     values.force === true ? plan.shots.map((s) => s.id).filter((id) => selected(values.shot, id)) : [],
   );
@@ -226,6 +243,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     emit,
     ...(ordering === undefined ? {} : { ordering }),
     ...(provider === undefined ? {} : { provider }),
+    remote,
   });
   let outcome;
   try {
@@ -261,6 +279,38 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return ExitCode.Policy;
   }
   return outcome.failed.length > 0 || outcome.blocked.length > 0 ? ExitCode.Failed : ExitCode.Ok;
+}
+
+/** `cache.remote` for this build: the mode from the flag, the config and the environment's secrets. */
+function engineRemote(
+  ctx: CliContext,
+  config: ProjectConfig,
+  flag: RemoteCacheFlag | undefined,
+): EngineRemote | number {
+  const secret = ctx.env.SORA_BUILD_CACHE_KEY;
+  const connectionString = ctx.env.AZURE_STORAGE_CONNECTION_STRING;
+  const ci = ctx.env.CI;
+  const decision = decideRemoteMode({
+    flag,
+    configured: config.remoteCache !== undefined,
+    hasKey: secret !== undefined && secret !== '',
+    hasAccount:
+      config.remoteCache?.accountUrl !== undefined ||
+      (connectionString !== undefined && connectionString !== ''),
+    ci: ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0',
+  });
+  switch (decision.mode) {
+    case 'error':
+      ctx.stderr.write(`sora-build build: ${decision.message}\n`);
+      return ExitCode.Usage;
+    case 'off':
+      return decision;
+    case 'read':
+    case 'readwrite':
+      return { mode: decision.mode, secret: secret ?? '', connectionString };
+    default:
+      return unreachable(decision);
+  }
 }
 
 function selected(shots: readonly string[] | undefined, id: ShotId): boolean {
