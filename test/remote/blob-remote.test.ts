@@ -159,7 +159,7 @@ describe('claims on Blob', () => {
     expect(held).not.toBeNull();
     expect(await b.claims.tryAcquire(KEY)).toBeNull();
     expect(await laptop.claims.tryAcquire(KEY)).toBeNull();
-    expect(await b.claims.owner(KEY)).toEqual({ pid: process.pid, host: expect.any(String) });
+    expect((await b.claims.owner(KEY))?.pid).toBe(process.pid);
     await held!.release();
     const next = await b.claims.tryAcquire(KEY);
     expect(next).not.toBeNull();
