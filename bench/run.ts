@@ -4,7 +4,7 @@
  * measured in the same run. Emulator time is scaled (see each module) so the whole run stays under 10
  * minutes on 2 cores. Progress goes to stderr.
  *
- * Usage: npm run bench [-- --only noop,plan,makespan,downloads,watch,review] [--quick]
+ * Usage: npm run bench [-- --only noop,plan,makespan,downloads,watch,review,remote] [--quick]
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -20,9 +20,10 @@ import { noopRebuild } from './noop-rebuild.ts';
 import { planScale } from './plan-bench.ts';
 import { watchLatency } from './watch-latency.ts';
 import { reviewPage } from './review-page.ts';
+import { remoteRestore } from './remote-restore.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
-const only = new Set((values.only ?? 'noop,plan,makespan,downloads,watch,review').split(','));
+const only = new Set((values.only ?? 'noop,plan,makespan,downloads,watch,review,remote').split(','));
 const quick = values.quick === true;
 
 const started = Date.now();
@@ -87,6 +88,7 @@ await section('makespan', () => makespan({ speed: 30, naiveSpeed: 60, runs: quic
 await section('downloads', () => downloads({ runs: quick ? 2 : 3 }));
 await section('watch', () => watchLatency({ rounds: quick ? 3 : 7 }));
 await section('review', () => reviewPage({ runs: quick ? 3 : 7 }));
+await section('remote', () => remoteRestore({ runs: quick ? 1 : 3 }));
 
 const loadAfter = loadavg();
 const header = ['metric', 'value', 'target', 'verdict'] as const;

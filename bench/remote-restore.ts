@@ -1,0 +1,151 @@
+/**
+ * Benchmark 7, the team cache (issue 15): a 100-shot storyboard built once by "machine A" into a remote cache
+ * (Azurite, started here from the `azurite` devDependency), then built again on "machine B", a fresh folder
+ * with an empty local store on the same machine, two ways:
+ *
+ * - restore: `build --remote-cache=read`: every shot comes from the remote cache (checked: 100 cached, 0
+ *   built), its videos streamed and verified into the local store. Real seconds: the whole process.
+ * - local-only rebuild: `build --remote-cache=off`: every shot is generated again through the emulator
+ *   (standalone, on loopback). Its service time is the emulator's model of rendering (6 s per second of
+ *   video) under a generous quota (10,000 creates a minute, 50 in flight), run on a clock 60 times faster
+ *   than real and reported in emulated seconds, the time a real build would wait; and it would pay for 100
+ *   videos. The placeholder videos are rendered at create time at 1 fps (as in the makespan benchmark), so
+ *   ffmpeg's real CPU time does not count as minutes of emulated rendering.
+ *
+ * The ratio is rebuild time / restore time, both medians.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ScaledClock } from '../src/core/clock.ts';
+import { startEmulator } from '../src/emulator/server.ts';
+import type { Row } from './lib.ts';
+import { API_KEY, BIN, WORK, cliEnv, fmtSpread, log, runNode, spread, verdict } from './lib.ts';
+import { startAzurite } from '../test/support/azurite.ts';
+
+const SHOTS = 100;
+const SPEED = 60;
+const CACHE_KEY = 'bench-team-key-not-a-secret-0123456789';
+
+function manifest(): string {
+  const lines = ['version: 1', 'defaults:', '  model: sora-2', '  size: 1280x720', '  seconds: 8', 'shots:'];
+  for (let i = 0; i < SHOTS; i++) {
+    lines.push(`  s${String(i).padStart(3, '0')}:`);
+    lines.push(`    prompt: Shot ${i} of the campaign, the product from angle ${i * 7}, 35mm film.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const config = (container: string, url: string): string => `version: 1
+provider: local
+providers:
+  local:
+    type: openai
+    base_url: ${url}/v1
+    quota: { creates_per_minute: 10000, max_in_flight: 50 }
+cache:
+  remote:
+    type: azure-blob
+    container: ${container}
+`;
+
+interface Finished {
+  built: number;
+  cached: number;
+  wallMs: number;
+}
+
+function finished(stdout: string): Finished {
+  for (const line of stdout.split('\n').reverse()) {
+    if (!line.includes('"build-finished"')) continue;
+    return JSON.parse(line) as Finished;
+  }
+  throw new Error(`no build-finished event in:\n${stdout.slice(-2000)}`);
+}
+
+export async function remoteRestore(options: { runs: number }): Promise<Row[]> {
+  const azurite = await startAzurite();
+  const epoch = Date.now();
+  const emulator = await startEmulator({
+    clock: new ScaledClock({ speed: SPEED, epoch }),
+    apiKeys: [API_KEY],
+    createsPerMinute: 10_000,
+    renderOnCreate: true,
+    renderFps: 1,
+  });
+  try {
+    const container = 'bench';
+    await azurite.container(container).create();
+    const env = cliEnv({
+      OPENAI_API_KEY: API_KEY,
+      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      SORA_BUILD_CACHE_KEY: CACHE_KEY,
+      SORA_BUILD_CLOCK: `scaled:${SPEED}:${epoch}`,
+    });
+    const folder = async (name: string): Promise<string> => {
+      const dir = path.join(WORK, name);
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'sora.config.yaml'), config(container, emulator.url));
+      await writeFile(path.join(dir, 'storyboard.yaml'), manifest());
+      return dir;
+    };
+    const build = async (dir: string, mode: string): Promise<{ ms: number; finished: Finished }> => {
+      const r = await runNode([BIN, 'build', `--remote-cache=${mode}`, '--reporter', 'json'], {
+        cwd: dir,
+        env,
+      });
+      if (r.code !== 0) throw new Error(`build --remote-cache=${mode} failed (${r.code}): ${r.stderr}`);
+      return { ms: r.ms, finished: finished(r.stdout) };
+    };
+
+    const a = await folder('remote-a');
+    log(`remote: machine A builds ${SHOTS} shots into the remote cache`);
+    const filled = await build(a, 'readwrite');
+    if (filled.finished.built !== SHOTS) throw new Error(`machine A built ${filled.finished.built} shots`);
+
+    const restore: number[] = [];
+    const rebuild: number[] = [];
+    for (let i = 0; i < options.runs; i++) {
+      const b = await folder('remote-b');
+      const restored = await build(b, 'read');
+      if (restored.finished.cached !== SHOTS || restored.finished.built !== 0) {
+        throw new Error(`the restore was not one: ${JSON.stringify(restored.finished)}`);
+      }
+      restore.push(restored.ms / 1000);
+      const c = await folder('remote-c');
+      const rebuilt = await build(c, 'off');
+      if (rebuilt.finished.built !== SHOTS) throw new Error(`the rebuild built ${rebuilt.finished.built}`);
+      rebuild.push(rebuilt.finished.wallMs / 1000);
+      log(
+        `remote: run ${i + 1}: restore ${restore.at(-1)!.toFixed(2)} s, rebuild ${rebuild.at(-1)!.toFixed(0)} s emulated`,
+      );
+    }
+    const r = spread(restore);
+    const g = spread(rebuild);
+    return [
+      {
+        metric: `7. remote-cache restore of ${SHOTS} shots into an empty local store (whole process)`,
+        value: fmtSpread(r, ' s'),
+        target: 'info',
+        verdict: 'info',
+        data: { seconds: r },
+      },
+      {
+        metric: `7. local-only rebuild of the same ${SHOTS} shots (emulated service time, generous quota)`,
+        value: fmtSpread(g, ' s', 0),
+        target: 'info',
+        verdict: 'info',
+        data: { seconds: g },
+      },
+      {
+        metric: '7. rebuild / restore (medians)',
+        value: `${(g.median / r.median).toFixed(1)}x`,
+        target: 'restore faster: > 1x',
+        verdict: verdict(g.median > r.median),
+      },
+    ];
+  } finally {
+    await emulator.close();
+    await azurite.close();
+  }
+}
