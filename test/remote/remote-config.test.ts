@@ -87,17 +87,17 @@ describe('the remote-cache mode', () => {
     [
       'no key: off, saying why',
       { ...facts, hasKey: false },
-      { mode: 'off', note: expect.stringContaining('SORA_BUILD_CACHE_KEY') },
+      { mode: 'off', note: expect.stringContaining('SORA_BUILD_CACHE_KEY') as string },
     ],
     [
       'no key but asked for: an error',
       { ...facts, hasKey: false, flag: 'readwrite' },
-      { mode: 'error', message: expect.stringContaining('SORA_BUILD_CACHE_KEY') },
+      { mode: 'error', message: expect.stringContaining('SORA_BUILD_CACHE_KEY') as string },
     ],
     [
       'asked for without a config: an error',
       { ...facts, configured: false, flag: 'read' },
-      { mode: 'error', message: expect.stringContaining('cache.remote') },
+      { mode: 'error', message: expect.stringContaining('cache.remote') as string },
     ],
   ] as const)('%s', (_name, input, expected) => {
     expect(decideRemoteMode(input)).toEqual(expected);
