@@ -5,14 +5,15 @@
  *
  * - restore: `build --remote-cache=read`: every shot comes from the remote cache (checked: 100 cached, 0
  *   built), its videos streamed and verified into the local store. Real seconds: the whole process.
- * - local-only rebuild: `build --remote-cache=off`: every shot is generated again through the emulator
- *   (standalone, on loopback). Its service time is the emulator's model of rendering (6 s per second of
- *   video) under a generous quota (10,000 creates a minute, 50 in flight), run on a clock 60 times faster
- *   than real and reported in emulated seconds, the time a real build would wait; and it would pay for 100
- *   videos. The placeholder videos are rendered at create time at 1 fps (as in the makespan benchmark), so
- *   ffmpeg's real CPU time does not count as minutes of emulated rendering.
+ * - local-only rebuild: `build --remote-cache=off` in another fresh folder: every shot is generated again
+ *   through the emulator (standalone, on loopback, rendering at create time at 1 fps, a generous quota of
+ *   10,000 creates a minute and 50 in flight, on a clock 60 times faster than real). Real seconds of the whole
+ *   process, and the emulated service time its build-finished event reports. On this machine both are
+ *   mostly the emulator's own ffmpeg renders of the placeholder videos (CPU on the same two cores), so the
+ *   rebuild's figure is what regenerating costs *here*; against a real service it is the render time (about
+ *   a minute per shot, in parallel up to the quota) and the money: 100 x 8 s of sora-2.
  *
- * The ratio is rebuild time / restore time, both medians.
+ * The ratio is rebuild time / restore time, both real, both medians.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -62,7 +63,7 @@ function finished(stdout: string): Finished {
   throw new Error(`no build-finished event in:\n${stdout.slice(-2000)}`);
 }
 
-export async function remoteRestore(options: { runs: number }): Promise<Row[]> {
+export async function remoteRestore(options: { runs: number; rebuilds: number }): Promise<Row[]> {
   const azurite = await startAzurite();
   const epoch = Date.now();
   const emulator = await startEmulator({
@@ -131,11 +132,11 @@ export async function remoteRestore(options: { runs: number }): Promise<Row[]> {
         data: { seconds: r },
       },
       {
-        metric: `7. local-only rebuild of the same ${SHOTS} shots (emulated service time, generous quota)`,
-        value: fmtSpread(g, ' s', 0),
+        metric: `7. local-only rebuild of the same ${SHOTS} shots, emulator on this machine (whole process)`,
+        value: `${fmtSpread(g, ' s', 1)}; ${e.median.toFixed(0)} s of emulated service time`,
         target: 'info',
         verdict: 'info',
-        data: { seconds: g },
+        data: { seconds: g, emulatedSeconds: e },
       },
       {
         metric: '7. rebuild / restore (medians)',

@@ -88,7 +88,7 @@ await section('makespan', () => makespan({ speed: 30, naiveSpeed: 60, runs: quic
 await section('downloads', () => downloads({ runs: quick ? 2 : 3 }));
 await section('watch', () => watchLatency({ rounds: quick ? 3 : 7 }));
 await section('review', () => reviewPage({ runs: quick ? 3 : 7 }));
-await section('remote', () => remoteRestore({ runs: quick ? 1 : 3 }));
+await section('remote', () => remoteRestore({ runs: quick ? 1 : 5, rebuilds: quick ? 1 : 2 }));
 
 const loadAfter = loadavg();
 const header = ['metric', 'value', 'target', 'verdict'] as const;

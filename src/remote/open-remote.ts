@@ -26,6 +26,7 @@ export interface OpenRemoteOptions {
   readonly credential?: TokenCredential;
   readonly store: Store;
   readonly actionCache: ActionCache;
+  /** For the claims' refreshes and staleness (real time in the CLI: see open-engine.ts). */
   readonly clock: Clock;
   readonly warn: (message: string) => void;
   /** Claim timing (tests). */
