@@ -591,7 +591,7 @@ const CASES: readonly Case[] = [
     configPath: 'examples/broken/configs/unknown-field.config.yaml',
     ok: false,
     expected: [
-      'examples/broken/configs/unknown-field.config.yaml:2:1: error: Expected a field of the config (version, provider, providers, manifest, out_dir, cache_dir), but found `out_dirs`; did you mean `out_dir`?',
+      'examples/broken/configs/unknown-field.config.yaml:2:1: error: Expected a field of the config (version, provider, providers, manifest, out_dir, cache_dir, cache), but found `out_dirs`; did you mean `out_dir`?',
       'out_dirs: videos',
       '~~~~~~~~',
       'examples/broken/configs/unknown-field.config.yaml:6:5: error: Expected a field of provider `emulator` (type, base_url, auth, deployments, quota, pricing, render_seconds_per_second, project, location, api, gateway), but found `speed`',
