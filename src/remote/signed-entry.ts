@@ -13,6 +13,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ShotKey } from '../core/brand.ts';
 import type { Sample } from '../cache/types.ts';
+import { variantsOf } from '../cache/types.ts';
 import { canonicalJson } from '../plan/canonical-json.ts';
 
 /** Bumped when the signed bytes change meaning; an entry of another format is a miss, never trusted. */
@@ -76,14 +77,20 @@ export function verifyEntry(
   return same ? { ok: true, sample: entry.sample } : { ok: false, why: 'bad-signature' };
 }
 
-/** Every object a sample names: the video and its extra assets (fetched and checked one by one). */
+/** Every object a sample names: each variant's video and extra assets (fetched and checked one by one). */
 export function sampleObjects(sample: Sample): { digest: Sample['output']; bytes: number | undefined }[] {
-  return [
-    { digest: sample.output, bytes: sample.bytes },
-    ...Object.values(sample.assets)
-      .filter((d) => d !== undefined)
-      .map((digest) => ({ digest, bytes: undefined })),
-  ];
+  const objects = new Map<Sample['output'], number | undefined>();
+  for (const variant of variantsOf(sample)) {
+    objects.set(variant.output, variant.bytes);
+    for (const asset of Object.values(variant.assets ?? {})) {
+      if (asset !== undefined && !objects.has(asset)) objects.set(asset, undefined);
+    }
+  }
+  // Variant 0's assets are the sample's own (`assets`), also when `variants` lists them without.
+  for (const asset of Object.values(sample.assets)) {
+    if (asset !== undefined && !objects.has(asset)) objects.set(asset, undefined);
+  }
+  return [...objects].map(([digest, bytes]) => ({ digest, bytes }));
 }
 
 function hmac(key: ShotKey, sample: unknown, secret: string): string {
