@@ -242,16 +242,8 @@ export class BuildEngine {
         restoreFailed,
       });
     let decision = decide(false);
-    if (
-      decision.kind === 'restore' &&
-      (await this.#options.remote?.restoreObject({
-        digest: decision.entry.output,
-        bytes: decision.entry.bytes,
-        shot: id,
-        signal: input.signal,
-      })) === true
-    ) {
-      // The pinned bytes from the team's remote cache (named by the committed lockfile's digest, checked).
+    if (decision.kind === 'restore' && (await this.#restoreFromRemote(decision.entry, id, input.signal))) {
+      // The pinned bytes from the team's remote cache (named by the committed lockfile's digests, checked).
       decision = decide(false);
     }
     if (decision.kind === 'restore') {
@@ -394,6 +386,17 @@ export class BuildEngine {
       costUsd: sample.costUsd,
     });
     return { kind: 'done', entry, sample, built: true };
+  }
+
+  /** Every pinned variant's video from the team's remote cache into the store; whether all are there now. */
+  async #restoreFromRemote(entry: LockEntry, shot: ShotId, signal: AbortSignal): Promise<boolean> {
+    const remote = this.#options.remote;
+    if (remote === undefined) return false;
+    for (const variant of variantsOf(entry)) {
+      const got = await remote.restoreObject({ digest: variant.output, bytes: variant.bytes, shot, signal });
+      if (!got) return false;
+    }
+    return true;
   }
 
   /**
