@@ -186,7 +186,15 @@ const sora1: ModelCapabilities = {
   },
   negativePrompt: false,
   seed: false,
-  rules: [{ when: { sizes: SORA1_1080P }, require: { seconds: { min: 1, max: 10 } }, why: 'at 1080p' }],
+  rules: [
+    { when: { sizes: SORA1_1080P }, require: { seconds: { min: 1, max: 10 } }, why: 'at 1080p' },
+    // "Up to two images (interpolated) or one video of at most 5 s" (azure-sora1-contract.md section 4).
+    {
+      when: { inputVideo: true },
+      require: { noFrames: true },
+      why: 'with an `input_video` (it starts from up to two images or one video)',
+    },
+  ],
 };
 
 const openaiVideos: Readonly<Record<string, ModelCapabilities>> = {

@@ -4,7 +4,7 @@
  * most of `plan`'s time). The same idea as the project-graph caches of Nx or Turborepo.
  *
  * An entry is used only when everything the analysis read is provably the same:
- * - the manifest's bytes, its path, the provider type (capability tables) and the project root, which make
+ * - the manifest's bytes, its path, the providers' names and types (capability tables) and the project root, which make
  *   up the entry's key;
  * - the value of every `${env:NAME}` the prompts read (kept as a sha256: values never reach the disk);
  * - every reference image's stat data (size, mtime, ctime, inode), as git's index does; an image touched
@@ -26,7 +26,7 @@ import { envValue } from './env-value.ts';
 import type { ReferenceImage, ShotConfig, ShotField } from './types.ts';
 
 /** Bumped whenever the analysis or this format changes meaning. */
-const FORMAT = 2;
+const FORMAT = 3;
 /** Stat data newer than this before the entry was written is not trusted (coarse mtime granularity). */
 const RACY_MS = 2_000;
 
@@ -34,6 +34,8 @@ export interface AnalysisKeyParts {
   readonly manifestPath: string;
   readonly contents: string;
   readonly providerType: string;
+  /** Every provider a shot may name (`name=type`, sorted) and the default's name, one a line. */
+  readonly providers: string;
   readonly root: string;
 }
 
@@ -127,6 +129,10 @@ export class AnalysisCache {
             : { ...s.inputReference, location: at(s.inputReference.location) },
         remixOf: s.remixOf ?? undefined,
         extendOf: s.extendOf ?? undefined,
+        inputVideo: undefined,
+        negativePrompt: s.negativePrompt ?? undefined,
+        seed: s.seed ?? undefined,
+        audio: s.audio ?? undefined,
       });
     }
     const warnings: Diagnostic[] = entry.warnings.map((w) => ({
@@ -152,6 +158,11 @@ export class AnalysisCache {
       )
     )
       return;
+    // Frames, reference images and input videos are files with positions of their own: such a manifest is
+    // analysed afresh each time (cheap at the sizes these are used at) rather than tracked here.
+    for (const shot of analysis.shots.values()) {
+      if (shot.frames.length > 0 || shot.referenceImages.length > 0 || shot.inputVideo !== undefined) return;
+    }
     const span = (l: Location): Span => [l.range.offset, l.range.length];
     const images = new Map<string, StoredImage>();
     const shots: StoredShot[] = [];
@@ -241,7 +252,7 @@ function prefixOf(manifestPath: string): string {
 
 function keyOf(parts: AnalysisKeyParts): string {
   return sha256(
-    [String(FORMAT), codeStamp(), parts.manifestPath, parts.providerType, parts.root, parts.contents].join(
+    [String(FORMAT), codeStamp(), parts.manifestPath, parts.providerType, parts.providers, parts.root, parts.contents].join(
       '\0',
     ),
   );

@@ -20,9 +20,18 @@ import { unreachable } from '../core/unreachable.ts';
 import { checkCapabilities } from './check-capabilities.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { interpolate } from './interpolate.ts';
-import { BUILTIN_DEFAULTS, builtinModel, MAX_PROMPT_LENGTH, SHOT_FIELDS } from './manifest-schema.ts';
+import {
+  BUILTIN_DEFAULTS,
+  builtinModel,
+  DEFAULTS_FIELDS,
+  MAX_PROMPT_LENGTH,
+  SHOT_FIELDS,
+} from './manifest-schema.ts';
+import type { InputVideoChecker } from './input-videos.ts';
+import { readFrames, readInputVideo, readPaths } from './media-fields.ts';
+import type { FrameItem, InputVideoItem, PathItem } from './media-fields.ts';
 import type { DefaultsField } from './manifest-schema.ts';
-import { checkOutputPath, outputCollisions } from './output-paths.ts';
+import { outputCollisions, variantOutputs } from './output-paths.ts';
 import type { OutputClaim } from './output-paths.ts';
 import type { ReferenceImageChecker } from './reference-images.ts';
 import { mimeName, referencePathProblem } from './reference-images.ts';
@@ -30,7 +39,15 @@ import { resolveInheritance } from './resolve-inheritance.ts';
 import type { ParentLink } from './resolve-inheritance.ts';
 import { isBadPointer, pointerOf } from './schema-diagnostics.ts';
 import { ASSETS } from './types.ts';
-import type { Asset, Fit, ReferenceImage, ShotConfig, ShotField } from './types.ts';
+import type {
+  Asset,
+  Fit,
+  FrameConfig,
+  InputVideoConfig,
+  ReferenceImage,
+  ShotConfig,
+  ShotField,
+} from './types.ts';
 import type { YamlDocument } from './yaml-document.ts';
 import { entriesOf, keyString, rangeOfNode, resolveNode } from './yaml-document.ts';
 
@@ -42,7 +59,15 @@ export interface AnalyzeManifestOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The chosen provider's type; `undefined` (a broken config) skips the capability checks. */
   readonly providerType: ProviderType | undefined;
+  /**
+   * The default provider's name (`--provider`, else the config's `provider:`), for shots that name none.
+   * @default `emulator`
+   */
+  readonly providerName?: string;
+  /** Every `providers.<name>` of the config and its type, for `provider:` in the manifest. @default only `providerName` */
+  readonly providers?: ReadonlyMap<string, ProviderType>;
   readonly images: ReferenceImageChecker;
+  readonly videos: InputVideoChecker;
 }
 
 export interface ManifestAnalysis {
@@ -80,6 +105,8 @@ interface RawShot {
 
 /** What a shot resolves to after inheritance; `undefined` values could not be determined (already reported). */
 interface Resolved {
+  /** The provider's name (`undefined`: a broken value, already reported). */
+  readonly provider: Sourced<string> | undefined;
   readonly model: Sourced<string> | undefined;
   readonly size: Sourced<string> | undefined;
   /** The shot's own clip length (for extend: the seconds added). */
@@ -91,8 +118,21 @@ interface Resolved {
 }
 
 const SHOT_FIELD_SET: ReadonlySet<string> = new Set(SHOT_FIELDS);
-const REMIX_FORBIDDEN: readonly ShotField[] = ['model', 'size', 'seconds', 'input_reference', 'fit'];
-const EXTEND_FORBIDDEN: readonly ShotField[] = ['model', 'size', 'input_reference', 'fit'];
+/** What a generation from scratch takes and a remix/extension of a finished video does not (the API takes a prompt). */
+const MEDIA_AND_SAMPLING: readonly ShotField[] = [
+  'input_reference',
+  'fit',
+  'provider',
+  'frames',
+  'input_video',
+  'reference_images',
+  'variants',
+  'negative_prompt',
+  'seed',
+  'audio',
+];
+const REMIX_FORBIDDEN: readonly ShotField[] = ['model', 'size', 'seconds', ...MEDIA_AND_SAMPLING];
+const EXTEND_FORBIDDEN: readonly ShotField[] = ['model', 'size', ...MEDIA_AND_SAMPLING];
 
 export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<ManifestAnalysis> {
   const { file, doc, bad } = options;
@@ -170,7 +210,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
   const defaults = new Map<DefaultsField, Field>();
   const defaultsNode = resolveNode(doc, top.get('defaults')?.value);
   if (isMap(defaultsNode) && !isBadPointer(bad, '/defaults')) {
-    for (const name of ['model', 'size', 'seconds', 'fit', 'assets'] as const) {
+    for (const name of DEFAULTS_FIELDS) {
       const f = fieldOf(defaultsNode, '/defaults', name);
       if (f !== undefined) defaults.set(name, f);
     }
@@ -275,10 +315,17 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
   const toSeconds = (v: unknown): number => Number(v);
 
   // Inheritance: a remix takes model, size and seconds from its parent, an extension model and size.
+  const defaultProvider = options.providerName ?? 'emulator';
+  const providerTypes =
+    options.providers ??
+    new Map(options.providerType === undefined ? [] : [[defaultProvider, options.providerType]]);
   const resolveRoot = (shot: RawShot): Resolved => {
     const seconds = ownOrDefault(shot, 'seconds', toSeconds, BUILTIN_DEFAULTS.seconds);
+    const provider = ownOrDefault(shot, 'provider', String, defaultProvider);
+    const type = provider === undefined ? undefined : providerTypes.get(provider.value);
     return {
-      model: ownOrDefault(shot, 'model', String, builtinModel(options.providerType)),
+      provider,
+      model: ownOrDefault(shot, 'model', String, builtinModel(type ?? options.providerType)),
       size: ownOrDefault(shot, 'size', String, BUILTIN_DEFAULTS.size),
       seconds,
       totalSeconds: seconds?.value,
@@ -291,6 +338,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     if (relation === 'remix_of') {
       const total = parent.totalSeconds;
       return {
+        provider: inherit(parent.provider),
         model: inherit(parent.model),
         size: inherit(parent.size),
         seconds: total === undefined ? undefined : { value: total, from: 'parent', location: shot.location },
@@ -300,6 +348,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     }
     const seconds = ownOrDefault(shot, 'seconds', toSeconds, BUILTIN_DEFAULTS.seconds);
     return {
+      provider: inherit(parent.provider),
       model: inherit(parent.model),
       size: inherit(parent.size),
       seconds,
@@ -320,57 +369,180 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     unreadableParent: untrusted,
   });
 
-  // Per shot: capabilities, prompt, reference image, output, assets.
-  const table = options.providerType === undefined ? undefined : CAPABILITIES[options.providerType];
+  // Per shot: provider, capabilities, prompt, images and video, output, assets.
   const envUsed = new Set<string>();
   const claims: OutputClaim[] = [];
-  const unknownModels = new Map<string, { location: Location; shots: number }>();
+  const unknownModels = new Map<
+    string,
+    { type: ProviderType; model: string; location: Location; shots: number }
+  >();
   const prompts = new Map<string, string>();
+  const negativePrompts = new Map<string, string>();
   const pendingImages: Promise<void>[] = [];
   const images = new Map<string, ReferenceImage>();
+  const frameConfigs = new Map<string, FrameConfig[]>();
+  const referenceConfigs = new Map<string, ReferenceImage[]>();
+  const videoConfigs = new Map<string, InputVideoConfig>();
+  const shotProviders = new Map<string, string>();
+  const outputsOf = new Map<string, string[]>();
   const manifestDir = path.dirname(file.path);
+  const mediaContext = { doc, file, diagnostics };
+  /** A field's own value, else the `defaults:` one (a remix or extension takes none of these). */
+  const ownOrShared = (shot: RawShot, name: ShotField & DefaultsField): Sourced<unknown> | undefined => {
+    if (parentOf.has(shot.id) || brokenLink.has(shot.id)) return undefined;
+    const own = shot.fields.get(name);
+    if (own !== undefined) return { value: own.value, from: 'shot', location: own.location };
+    if (shot.badFields.has(name)) return undefined;
+    const d = defaults.get(name);
+    return d === undefined ? undefined : { value: d.value, from: 'defaults', location: d.location };
+  };
+  /**
+   * An image by its bytes: JPEG/PNG/WebP inside the project; with `size`, it must have that size unless `fit`
+   * resizes it (and then the resize must be possible). `undefined` when a problem was reported.
+   */
+  const checkImage = async (o: {
+    readonly written: string;
+    readonly location: Location;
+    readonly fit: Fit;
+    readonly size: string | undefined;
+    readonly what: string;
+    readonly field: string;
+  }): Promise<ReferenceImage | undefined> => {
+    const problem = referencePathProblem(o.written, o.field);
+    if (problem !== undefined) {
+      error(problem, o.location);
+      return undefined;
+    }
+    const abs = path.resolve(manifestDir, o.written);
+    const img = await options.images.check(abs);
+    if (!img.ok) {
+      error(img.problem(o.written), o.location);
+      return undefined;
+    }
+    const actual = `${img.width}x${img.height}`;
+    let fine = true;
+    if (o.fit === 'none' && o.size !== undefined && o.size !== actual) {
+      error(
+        `Expected the ${o.what} ${JSON.stringify(o.written)} to be ${o.size} like the shot, but it is ${actual} (${mimeName(img.mime)}); set \`fit: cover\` or \`fit: contain\` to resize it`,
+        o.location,
+      );
+      fine = false;
+    }
+    // What plan's resize would refuse is refused here, so `validate` never passes what `plan` fails.
+    if (o.fit !== 'none' && o.size !== undefined && o.size !== actual) {
+      const [width, height] = o.size.split('x').map(Number) as [number, number];
+      const refused = await options.images.resizable(abs, img, { width, height, fit: o.fit });
+      if (refused !== undefined) {
+        error(refused.problem(o.written), o.location);
+        fine = false;
+      }
+    }
+    return fine
+      ? {
+          path: abs,
+          displayPath: img.displayPath,
+          fit: o.fit,
+          mime: img.mime,
+          width: img.width,
+          height: img.height,
+          sourceDigest: img.digest,
+          location: o.location,
+        }
+      : undefined;
+  };
   for (const shot of raw) {
     const r = resolved.get(shot.id)!;
     const link = parentOf.get(shot.id);
     const isShared = (s: Sourced<unknown>): boolean => s.from === 'defaults';
+
+    // Provider: a name of the config's `providers:`.
+    let providerType: ProviderType | undefined;
+    if (r.provider !== undefined) {
+      shotProviders.set(shot.id, r.provider.value);
+      providerType = providerTypes.get(r.provider.value);
+      if (providerType === undefined && r.provider.from !== 'parent' && r.provider.from !== 'builtin') {
+        const names = [...providerTypes.keys()];
+        const suggestion = didYouMean(r.provider.value, names);
+        report(
+          'error',
+          `Expected \`provider\` to name one of the providers of the config (${names.join(', ')}), but found ${r.provider.value}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}`,
+          r.provider.location,
+          shot.id,
+          isShared(r.provider),
+        );
+      }
+    }
+    const table = providerType === undefined ? undefined : CAPABILITIES[providerType];
+
     let caps: ModelCapabilities | undefined;
-    if (table !== undefined && r.trusted && r.model !== undefined) {
+    if (table !== undefined && providerType !== undefined && r.trusted && r.model !== undefined) {
       caps = Object.hasOwn(table, r.model.value) ? table[r.model.value] : undefined;
       // One warning per unknown name, where it is first written; a remix inherits its parent's.
       if (caps === undefined && r.model.from !== 'parent') {
-        const seen = unknownModels.get(r.model.value);
-        if (seen === undefined) unknownModels.set(r.model.value, { location: r.model.location, shots: 1 });
+        const id = `${providerType}\0${r.model.value}`;
+        const seen = unknownModels.get(id);
+        if (seen === undefined)
+          unknownModels.set(id, {
+            type: providerType,
+            model: r.model.value,
+            location: r.model.location,
+            shots: 1,
+          });
         else {
           seen.shots++;
           if (r.model.location.range.offset < seen.location.range.offset) seen.location = r.model.location;
         }
       }
     }
+
+    // Media fields, read with positions (a remix or extension setting one was reported above).
+    const mediaField = (name: ShotField): Field | undefined =>
+      link === undefined ? shot.fields.get(name) : undefined;
+    const framesField = mediaField('frames');
+    const frames: FrameItem[] | undefined =
+      framesField === undefined ? [] : readFrames(framesField.node, mediaContext);
+    const videoField = mediaField('input_video');
+    const video: InputVideoItem | undefined =
+      videoField === undefined ? undefined : readInputVideo(videoField.node, mediaContext);
+    const refsField = mediaField('reference_images');
+    const refs: PathItem[] | undefined =
+      refsField === undefined ? [] : readPaths(refsField.node, mediaContext);
+    const variants = ownOrShared(shot, 'variants');
+    const negative = ownOrShared(shot, 'negative_prompt');
+    const seed = ownOrShared(shot, 'seed');
+    const audio = ownOrShared(shot, 'audio');
+
     if (caps !== undefined && r.model !== undefined) {
       const model = r.model.value;
       if (link !== undefined && !caps[link.relation === 'remix_of' ? 'remix' : 'extend']) {
         const what = link.relation === 'remix_of' ? 'remix' : 'extend';
         error(
-          `Expected the model of \`${link.id}\` to support ${what}, but ${model} on provider type ${options.providerType} cannot ${what} a video`,
+          `Expected the model of \`${link.id}\` to support ${what}, but ${model} on provider type ${providerType} cannot ${what} a video`,
           shot.fields.get(link.relation)!.location,
         );
       }
-      const ref = shot.fields.get('input_reference');
+      const ref = mediaField('input_reference');
       const problems = checkCapabilities(caps, {
         model,
-        providerType: String(options.providerType),
+        providerType: String(providerType),
         size: r.size?.value,
         seconds: link?.relation === 'remix_of' ? undefined : r.seconds?.value,
         relation: link?.relation,
-        frames:
-          ref !== undefined && link === undefined ? [{ at: 'first', crop: false, shortForm: true }] : [],
-        inputVideo: undefined,
-        referenceImages: 0,
-        variants: undefined,
-        negativePrompt: false,
-        seed: false,
-        audio: undefined,
+        frames: [
+          ...(ref === undefined ? [] : [{ at: 'first' as const, crop: false, shortForm: true }]),
+          ...(frames ?? []).map((f) => ({ at: f.at, crop: f.crop !== undefined, shortForm: false })),
+        ],
+        inputVideo:
+          video === undefined
+            ? undefined
+            : { at: video.at, crop: video.crop !== undefined, durationSeconds: undefined },
+        referenceImages: refs?.length ?? 0,
+        variants: variants === undefined ? undefined : Number(variants.value),
+        negativePrompt: negative !== undefined,
+        seed: seed !== undefined,
+        audio: audio === undefined ? undefined : Boolean(audio.value),
       });
+      const offset = ref === undefined ? 0 : 1;
       for (const p of problems) {
         switch (p.field) {
           case 'size':
@@ -389,18 +561,139 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
           case 'input_reference':
             if (ref !== undefined) error(p.message, ref.keyLocation);
             break;
-          case 'frames':
-          case 'input_video':
+          case 'frames': {
+            const item = p.index === undefined ? undefined : frames?.[p.index - offset];
+            const at =
+              item === undefined
+                ? framesField?.location
+                : p.part === 'at'
+                  ? item.atLocation
+                  : p.part === 'crop'
+                    ? item.cropLocation
+                    : item.location;
+            if (at !== undefined) error(p.message, at);
+            break;
+          }
+          case 'input_video': {
+            const at =
+              p.part === 'at'
+                ? video?.atLocation
+                : p.part === 'crop'
+                  ? video?.cropLocation
+                  : videoField?.location;
+            if (at !== undefined) error(p.message, at);
+            break;
+          }
           case 'reference_images':
+            if (refsField !== undefined) error(p.message, refsField.location);
+            break;
           case 'variants':
           case 'negative_prompt':
           case 'seed':
-          case 'audio':
+          case 'audio': {
+            const src = { variants, negative_prompt: negative, seed, audio }[p.field];
+            if (src !== undefined) report('error', p.message, src.location, shot.id, isShared(src));
             break;
+          }
           default:
             unreachable(p.field);
         }
       }
+    }
+
+    // Negative prompt: interpolated like the prompt.
+    if (negative !== undefined) {
+      const node =
+        negative.from === 'shot' ? shot.fields.get('negative_prompt') : defaults.get('negative_prompt');
+      if (node !== undefined && isScalar(node.node)) {
+        const value = String(node.value);
+        const done = interpolate({
+          value,
+          source: sourceText(file, node.node),
+          vars,
+          env: options.env,
+          suggestions: varSuggestions,
+        });
+        for (const name of done.envUsed) envUsed.add(name);
+        const at = node.node.range[0];
+        for (const p of done.problems)
+          error(p.message, { file, range: { offset: at + p.offset, length: p.length } });
+        negativePrompts.set(shot.id, done.text);
+      }
+    }
+
+    // Frame images, reference images and the input video, by their bytes.
+    const shotFit = (shot.fields.get('fit')?.value ??
+      defaults.get('fit')?.value ??
+      BUILTIN_DEFAULTS.fit) as Fit;
+    const fitKnown = !shot.badFields.has('fit') && !bad.has('/defaults/fit');
+    if (frames !== undefined && frames.length > 0) {
+      const list: (FrameConfig | undefined)[] = frames.map(() => undefined);
+      for (const [i, f] of frames.entries()) {
+        const fit = f.fit ?? shotFit;
+        pendingImages.push(
+          checkImage({
+            written: f.image,
+            location: f.imageLocation,
+            fit,
+            size: fitKnown && r.trusted ? r.size?.value : undefined,
+            what: 'frame image',
+            field: 'image',
+          }).then((image) => {
+            if (image !== undefined) list[i] = { image, at: f.at, crop: f.crop };
+          }),
+        );
+      }
+      frameConfigs.set(shot.id, list as FrameConfig[]);
+    }
+    if (refs !== undefined && refs.length > 0) {
+      const list: (ReferenceImage | undefined)[] = refs.map(() => undefined);
+      for (const [i, item] of refs.entries()) {
+        pendingImages.push(
+          checkImage({
+            written: item.path,
+            location: item.location,
+            fit: 'none',
+            size: undefined,
+            what: 'reference image',
+            field: 'reference_images',
+          }).then((image) => {
+            if (image !== undefined) list[i] = image;
+          }),
+        );
+      }
+      referenceConfigs.set(shot.id, list as ReferenceImage[]);
+    }
+    if (video !== undefined) {
+      const written = video.video;
+      const maxSeconds = caps?.inputVideo?.maxSeconds;
+      const problem = referencePathProblem(written, 'input_video');
+      if (problem !== undefined) error(problem, video.videoLocation);
+      else
+        pendingImages.push(
+          options.videos.check(path.resolve(manifestDir, written)).then((v) => {
+            if (!v.ok) {
+              error(v.problem(written), video.videoLocation);
+              return;
+            }
+            if (maxSeconds !== undefined && v.durationSeconds > maxSeconds + 0.001) {
+              error(
+                `Expected an input video of at most ${maxSeconds} s for model ${r.model?.value ?? ''}, but ${JSON.stringify(written)} lasts ${Math.round(v.durationSeconds * 100) / 100} s`,
+                video.videoLocation,
+              );
+            }
+            videoConfigs.set(shot.id, {
+              path: path.resolve(manifestDir, written),
+              displayPath: v.displayPath,
+              mime: v.mime,
+              durationSeconds: v.durationSeconds,
+              sourceDigest: v.digest,
+              at: video.at,
+              crop: video.crop,
+              location: video.videoLocation,
+            });
+          }),
+        );
     }
 
     // Prompt
@@ -445,54 +738,26 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     // Reference image (a remix or extension setting one was reported above).
     const ref = shot.fields.get('input_reference');
     const fitOwn = shot.fields.get('fit');
-    const refProblem = ref === undefined ? undefined : referencePathProblem(String(ref.value));
-    if (ref !== undefined && refProblem !== undefined && link === undefined) {
-      error(refProblem, ref.location);
-    } else if (ref !== undefined && link === undefined) {
-      const written = String(ref.value);
-      const fit = (fitOwn?.value ?? defaults.get('fit')?.value ?? BUILTIN_DEFAULTS.fit) as Fit;
-      const fitKnown = !shot.badFields.has('fit') && !bad.has('/defaults/fit');
-      const checkSize = fitKnown && r.trusted && r.size !== undefined;
+    if (ref !== undefined && link === undefined) {
       pendingImages.push(
-        options.images.check(path.resolve(manifestDir, written)).then(async (img) => {
-          if (!img.ok) {
-            error(img.problem(written), ref.location);
-            return;
-          }
-          const size = `${img.width}x${img.height}`;
-          if (fit === 'none' && checkSize && r.size.value !== size) {
-            error(
-              `Expected the reference image ${JSON.stringify(written)} to be ${r.size.value} like the shot, but it is ${size} (${mimeName(img.mime)}); set \`fit: cover\` or \`fit: contain\` to resize it`,
-              ref.location,
-            );
-          }
-          // What plan's resize would refuse is refused here, so `validate` never passes what `plan` fails.
-          if (fit !== 'none' && checkSize && r.size.value !== size) {
-            const [width, height] = r.size.value.split('x').map(Number) as [number, number];
-            const refused = await options.images.resizable(path.resolve(manifestDir, written), img, {
-              width,
-              height,
-              fit,
-            });
-            if (refused !== undefined) error(refused.problem(written), ref.location);
-          }
-          images.set(shot.id, {
-            path: path.resolve(manifestDir, written),
-            displayPath: img.displayPath,
-            fit,
-            mime: img.mime,
-            width: img.width,
-            height: img.height,
-            sourceDigest: img.digest,
-            location: ref.location,
-          });
+        checkImage({
+          written: String(ref.value),
+          location: ref.location,
+          fit: shotFit,
+          size: fitKnown && r.trusted ? r.size?.value : undefined,
+          what: 'reference image',
+          field: 'input_reference',
+        }).then((image) => {
+          if (image !== undefined) images.set(shot.id, image);
         }),
       );
     } else if (
       fitOwn !== undefined &&
       ref === undefined &&
+      (frames === undefined || frames.length === 0) &&
       link === undefined &&
-      !shot.badFields.has('input_reference')
+      !shot.badFields.has('input_reference') &&
+      !shot.badFields.has('frames')
     ) {
       diagnostics.push({
         severity: 'warning',
@@ -501,27 +766,29 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
       });
     }
 
-    // Output
+    // Output: one file per variant.
     const outputField = shot.fields.get('output');
+    const count = variants === undefined ? 1 : Number(variants.value);
     if (outputField !== undefined) {
-      const checked = checkOutputPath(String(outputField.value));
+      const checked = variantOutputs(String(outputField.value), shot.id, count);
       if (!checked.ok) error(checked.message, outputField.location);
-      else
-        claims.push({
-          shot: shot.id,
-          output: checked.output,
-          location: outputField.location,
-          explicit: true,
-        });
+      else {
+        outputsOf.set(shot.id, checked.outputs);
+        for (const output of checked.outputs)
+          claims.push({ shot: shot.id, output, location: outputField.location, explicit: true });
+      }
     } else if (!shot.badFields.has('output')) {
-      claims.push({ shot: shot.id, output: `${shot.id}.mp4`, location: shot.location, explicit: false });
+      const outputs = (variantOutputs(undefined, shot.id, count) as { outputs: string[] }).outputs;
+      outputsOf.set(shot.id, outputs);
+      for (const output of outputs)
+        claims.push({ shot: shot.id, output, location: shot.location, explicit: false });
     }
   }
   diagnostics.push(...outputCollisions(claims));
-  for (const [model, { location, shots }] of unknownModels) {
+  for (const { type, model, location, shots } of unknownModels.values()) {
     diagnostics.push({
       severity: 'warning',
-      message: `Expected a model known for provider type ${options.providerType} (${Object.keys(table ?? {}).join(', ')}), but found \`${model}\`${shots > 1 ? ` (in ${shots} shots)` : ''}; its sizes and seconds are not checked`,
+      message: `Expected a model known for provider type ${type} (${Object.keys(CAPABILITIES[type]).join(', ')}), but found \`${model}\`${shots > 1 ? ` (in ${shots} shots)` : ''}; its sizes and seconds are not checked`,
       location,
     });
   }
@@ -551,22 +818,33 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
     const [width, height] = size.split('x').map(Number) as [number, number];
     const link = parentOf.get(shot.id);
     const assetList = (shot.fields.get('assets')?.value ?? defaultAssets ?? []) as Asset[];
-    const output = shot.fields.get('output');
+    const outputs = outputsOf.get(shot.id) ?? [`${shot.id}.mp4`];
+    const provider = shotProviders.get(shot.id) ?? defaultProvider;
+    const own = <T>(name: ShotField & DefaultsField, convert: (v: unknown) => T): T | undefined => {
+      const v = ownOrShared(shot, name);
+      return v === undefined ? undefined : convert(v.value);
+    };
     shots.set(shot.id, {
       id: shot.id,
       prompt: prompts.get(shot.id) ?? '',
-      model: r.model?.value ?? builtinModel(options.providerType),
+      model: r.model?.value ?? builtinModel(providerTypes.get(provider) ?? options.providerType),
       size,
       width,
       height,
       seconds: r.seconds?.value ?? BUILTIN_DEFAULTS.seconds,
       inputReference: images.get(shot.id),
+      provider,
+      frames: frameConfigs.get(shot.id) ?? [],
+      inputVideo: videoConfigs.get(shot.id),
+      referenceImages: referenceConfigs.get(shot.id) ?? [],
+      variants: own('variants', Number) ?? 1,
+      negativePrompt: negativePrompts.get(shot.id),
+      seed: own('seed', Number),
+      audio: own('audio', Boolean),
       remixOf: link?.relation === 'remix_of' ? asShotId(link.id) : undefined,
       extendOf: link?.relation === 'extend_of' ? asShotId(link.id) : undefined,
-      output:
-        output === undefined
-          ? `${shot.id}.mp4`
-          : (checkOutputPath(String(output.value)) as { output: string }).output,
+      output: outputs[0]!,
+      outputs,
       assets: ASSETS.filter((a) => a === 'video' || assetList.includes(a)),
       location: shot.location,
       fieldLocations: shot.fieldLocations,
@@ -576,6 +854,7 @@ export async function analyzeManifest(options: AnalyzeManifestOptions): Promise<
 }
 
 const untrusted: Resolved = {
+  provider: undefined,
   model: undefined,
   size: undefined,
   seconds: undefined,

@@ -4,7 +4,7 @@
  * value, or the `defaults:` entry it came from).
  */
 import type { CapabilityRule, FrameAt, ModelCapabilities } from '../config/capabilities.ts';
-import { describeSeconds, secondsAllowed } from '../config/capabilities.ts';
+import { describeSeconds, maxVariants, secondsAllowed } from '../config/capabilities.ts';
 import type { FramePosition } from '../provider/job-api.ts';
 
 /** What a shot asks for, as far as capabilities go. `undefined`: not set (or already reported as broken). */
@@ -18,7 +18,14 @@ export interface ShotFacts {
   readonly relation: 'remix_of' | 'extend_of' | undefined;
   /** Every frame, `input_reference` first when written (it is a first frame). */
   readonly frames: readonly FrameFact[];
-  readonly inputVideo: { readonly crop: boolean; readonly durationSeconds: number | undefined } | undefined;
+  readonly inputVideo:
+    | {
+        readonly at: number;
+        readonly crop: boolean;
+        /** `undefined` until the file is read (or when it could not be). */
+        readonly durationSeconds: number | undefined;
+      }
+    | undefined;
   readonly referenceImages: number;
   readonly variants: number | undefined;
   readonly negativePrompt: boolean;
@@ -102,16 +109,185 @@ export function checkCapabilities(caps: ModelCapabilities, facts: ShotFacts): Ca
   }
 
   // Frames (`input_reference` is a first frame).
-  for (const frame of facts.frames) {
+  const frames = caps.frames;
+  for (const [index, frame] of facts.frames.entries()) {
     const kind = frameKind(frame.at);
-    if ((caps.frames === null || !caps.frames.positions.includes(kind)) && frame.shortForm) {
+    const field = frame.shortForm ? 'input_reference' : 'frames';
+    if (frames === null) {
+      // Said once for the whole list.
+      if (frame.shortForm)
+        problems.push({ field, message: `Expected no \`input_reference\`: ${on} takes none, but found one` });
+      else if (index === facts.frames.findIndex((f) => !f.shortForm))
+        problems.push({
+          field,
+          message: `Expected no \`frames\`: ${on} takes no images at frame positions, but found ${count(facts.frames.filter((f) => !f.shortForm).length, 'frame')}`,
+        });
+      continue;
+    }
+    if (!frames.positions.includes(kind)) {
+      problems.push(
+        frame.shortForm
+          ? { field, message: `Expected no \`input_reference\`: ${on} takes no first frame, but found one` }
+          : {
+              field,
+              index,
+              part: 'at',
+              message: `Expected \`at\` to be ${describePositions(frames.positions)} for model ${facts.model}, but found ${String(frame.at)}`,
+            },
+      );
+    } else if (kind === 'index' && frames.fps !== null && facts.seconds !== undefined) {
+      const last = facts.seconds * frames.fps - 1;
+      if ((frame.at as number) > last) {
+        problems.push({
+          field: 'frames',
+          index,
+          part: 'at',
+          message: `Expected \`at\` to be a frame index from 0 to ${last} (the last frame of ${facts.seconds} s at ${frames.fps} fps), but found ${String(frame.at)}`,
+        });
+      }
+    }
+    if (frame.crop && !frames.crop) {
       problems.push({
-        field: 'input_reference',
-        message: `Expected no \`input_reference\`: ${on} takes none, but found one`,
+        field: 'frames',
+        index,
+        part: 'crop',
+        message: `Expected no \`crop\`: ${on} takes none (crop the image itself, or use \`fit\`)`,
+      });
+    }
+  }
+  if (frames !== null && facts.frames.length > frames.max) {
+    problems.push({
+      field: 'frames',
+      message: `Expected at most ${count(frames.max, 'image')} at frame positions for model ${facts.model}${facts.frames.some((f) => f.shortForm) ? ' (counting `input_reference`)' : ''}, but found ${facts.frames.length}`,
+    });
+  }
+  if (
+    frames?.lastNeedsFirst === true &&
+    facts.frames.some((f) => f.at === 'last') &&
+    !facts.frames.some((f) => f.at === 'first' || f.at === 0)
+  ) {
+    problems.push({
+      field: 'frames',
+      message: `Expected a first frame with the last one: model ${facts.model} does not take a last frame alone`,
+    });
+  }
+
+  // Input video.
+  const video = facts.inputVideo;
+  if (video !== undefined) {
+    if (caps.inputVideo === null) {
+      problems.push({
+        field: 'input_video',
+        message: `Expected no \`input_video\`: ${on} takes none, but found one`,
+      });
+    } else {
+      if (video.crop && !caps.inputVideo.crop) {
+        problems.push({
+          field: 'input_video',
+          part: 'crop',
+          message: `Expected no \`crop\`: ${on} takes none for an input video`,
+        });
+      }
+      if (video.durationSeconds !== undefined && video.durationSeconds > caps.inputVideo.maxSeconds) {
+        problems.push({
+          field: 'input_video',
+          message: `Expected an input video of at most ${caps.inputVideo.maxSeconds} s for model ${facts.model}, but it lasts ${formatSeconds(video.durationSeconds)} s`,
+        });
+      }
+      const fps = caps.frames?.fps ?? null;
+      if (fps !== null && facts.seconds !== undefined && video.at > facts.seconds * fps - 1) {
+        problems.push({
+          field: 'input_video',
+          part: 'at',
+          message: `Expected \`at\` to be a frame index from 0 to ${facts.seconds * fps - 1} (the last frame of ${facts.seconds} s at ${fps} fps), but found ${video.at}`,
+        });
+      }
+    }
+  }
+
+  // Reference images.
+  if (facts.referenceImages > caps.referenceImages) {
+    problems.push({
+      field: 'reference_images',
+      message:
+        caps.referenceImages === 0
+          ? `Expected no \`reference_images\`: ${on} takes none, but found ${facts.referenceImages}`
+          : `Expected at most ${count(caps.referenceImages, 'reference image')} for model ${facts.model}, but found ${facts.referenceImages}`,
+    });
+  }
+
+  // Variants: the per-size limit only once the size itself is fine.
+  if (facts.variants !== undefined && facts.variants > 1) {
+    const limit = sizeOk && facts.size !== undefined ? maxVariants(caps, facts.size) : caps.variants.max;
+    if (facts.variants > limit) {
+      const atSize = limit < caps.variants.max && facts.size !== undefined ? ` at ${facts.size}` : '';
+      problems.push({
+        field: 'variants',
+        message:
+          limit === 1
+            ? `Expected \`variants\` to be 1 for model ${facts.model}${atSize} (it makes one video per request), but found ${facts.variants}`
+            : `Expected \`variants\` to be at most ${limit} for model ${facts.model}${atSize}, but found ${facts.variants}`,
+      });
+    }
+  }
+  if (facts.negativePrompt && !caps.negativePrompt) {
+    problems.push({ field: 'negative_prompt', message: `Expected no \`negative_prompt\`: ${on} takes none` });
+  }
+  if (facts.seed && !caps.seed) {
+    problems.push({ field: 'seed', message: `Expected no \`seed\`: ${on} takes none` });
+  }
+  if (facts.audio !== undefined) {
+    if (caps.audio === 'always' && !facts.audio) {
+      problems.push({
+        field: 'audio',
+        message: `Expected \`audio\` to be true or unset: ${on} always makes a sound track`,
+      });
+    } else if (caps.audio === 'never' && facts.audio) {
+      problems.push({
+        field: 'audio',
+        message: `Expected \`audio\` to be false or unset: ${on} makes no sound`,
+      });
+    }
+  }
+
+  // Conditional requirements other than seconds (seconds are checked above with the plain limits).
+  for (const rule of caps.rules) {
+    if (!ruleApplies(rule, facts)) continue;
+    const req = rule.require;
+    if (req.noFrames === true && facts.frames.length > 0) {
+      const short = facts.frames.every((f) => f.shortForm);
+      problems.push({
+        field: short ? 'input_reference' : 'frames',
+        message: `Expected no \`${short ? 'input_reference' : 'frames'}\` for model ${facts.model} ${rule.why}`,
+      });
+    }
+    if (req.noInputVideo === true && facts.inputVideo !== undefined) {
+      problems.push({
+        field: 'input_video',
+        message: `Expected no \`input_video\` for model ${facts.model} ${rule.why}`,
+      });
+    }
+    if (req.noReferenceImages === true && facts.referenceImages > 0) {
+      problems.push({
+        field: 'reference_images',
+        message: `Expected no \`reference_images\` for model ${facts.model} ${rule.why}`,
       });
     }
   }
   return problems;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function describePositions(positions: readonly FrameAt[]): string {
+  const words = positions.map((p) => (p === 'index' ? 'a frame index' : p));
+  return words.length === 1 ? words[0]! : `${words.slice(0, -1).join(', ')} or ${words.at(-1)!}`;
+}
+
+function formatSeconds(seconds: number): string {
+  return String(Math.round(seconds * 100) / 100);
 }
 
 function ruleApplies(rule: CapabilityRule, facts: ShotFacts): boolean {

@@ -23,6 +23,7 @@ import {
 import { AnalysisCache } from './analysis-cache.ts';
 import { checkProviderOperations } from './check-provider-operations.ts';
 import { ImageStatCache } from './image-stat-cache.ts';
+import { InputVideoChecker } from './input-videos.ts';
 import { ReferenceImageChecker } from './reference-images.ts';
 import type { Manifest } from './types.ts';
 
@@ -147,7 +148,17 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
   const cacheKey =
     contents === undefined || configLoad.providerType === undefined
       ? undefined
-      : { manifestPath, contents, providerType: configLoad.providerType, root: configLoad.root };
+      : {
+          manifestPath,
+          contents,
+          providerType: configLoad.providerType,
+          // Every provider a shot may name, and the default: `provider:` fields are checked against them.
+          providers: [
+            configLoad.config?.provider.name ?? '',
+            ...[...(configLoad.config?.providers.values() ?? [])].map((p) => `${p.name}=${p.type}`).sort(),
+          ].join('\n'),
+          root: configLoad.root,
+        };
   const cached = cacheKey === undefined ? undefined : await analysisCache?.lookup(cacheKey, options.env);
   if (cached !== undefined) {
     diagnostics.push(...cached.warnings);
@@ -184,6 +195,13 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
         bad: schema.badPointers,
         env: options.env,
         providerType: configLoad.providerType,
+        ...(configLoad.config === undefined
+          ? {}
+          : {
+              providerName: configLoad.config.provider.name,
+              providers: new Map([...configLoad.config.providers.values()].map((p) => [p.name, p.type])),
+            }),
+        videos: new InputVideoChecker({ root: configLoad.root, rootDescription: configLoad.rootDescription }),
         images: new ReferenceImageChecker({
           root: configLoad.root,
           rootDescription: configLoad.rootDescription,

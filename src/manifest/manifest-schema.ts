@@ -35,11 +35,45 @@ export const SHOT_FIELDS: readonly ShotField[] = [
   'extend_of',
   'output',
   'assets',
+  'provider',
+  'frames',
+  'input_video',
+  'reference_images',
+  'variants',
+  'negative_prompt',
+  'seed',
+  'audio',
 ];
 
-export type DefaultsField = 'model' | 'size' | 'seconds' | 'fit' | 'assets';
+export type DefaultsField =
+  | 'model'
+  | 'size'
+  | 'seconds'
+  | 'fit'
+  | 'assets'
+  | 'provider'
+  | 'variants'
+  | 'negative_prompt'
+  | 'seed'
+  | 'audio';
 /** Fields `defaults:` may give; each applies to every shot that does not set it (remix/extend: see analysis). */
-export const DEFAULTS_FIELDS: readonly DefaultsField[] = ['model', 'size', 'seconds', 'fit', 'assets'];
+export const DEFAULTS_FIELDS: readonly DefaultsField[] = [
+  'model',
+  'size',
+  'seconds',
+  'fit',
+  'assets',
+  'provider',
+  'variants',
+  'negative_prompt',
+  'seed',
+  'audio',
+];
+
+/** The placeholder an `output` pattern takes for the variant number (1…N). */
+export const VARIANT_PLACEHOLDER = '{n}';
+/** The most a seed may be: every API that takes one takes a 32-bit unsigned integer. */
+export const MAX_SEED = 4_294_967_295;
 
 export type ManifestField = 'version' | 'defaults' | 'vars' | 'shots';
 export const MANIFEST_FIELDS: readonly ManifestField[] = ['version', 'defaults', 'vars', 'shots'];
@@ -53,6 +87,24 @@ export function builtinModel(providerType: ProviderType | undefined): string {
 }
 
 type JsonSchema = Readonly<Record<string, unknown>>;
+
+const cropSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(
+    ['left', 'top', 'right', 'bottom'].map((side) => [
+      side,
+      {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        description: `The ${side} edge, as a fraction of the source (0-1).`,
+      },
+    ]),
+  ),
+  description:
+    'The part of the source to use, as fractions 0-1 (defaults: left 0, top 0, right 1, bottom 1); sent to models that take a crop (Sora 1).',
+};
 
 const fieldSchemas: Readonly<Record<ShotField, JsonSchema>> = {
   prompt: {
@@ -101,13 +153,94 @@ const fieldSchemas: Readonly<Record<ShotField, JsonSchema>> = {
   output: {
     type: 'string',
     minLength: 1,
-    description: 'Output file relative to out_dir, ending in .mp4. Default: <shot id>.mp4.',
+    description: `Output file relative to out_dir, ending in .mp4. Default: <shot id>.mp4, or <shot id>/1.mp4 … <shot id>/N.mp4 with variants; with variants, a pattern holding ${VARIANT_PLACEHOLDER} (the variant number, 1…N).`,
   },
   assets: {
     type: 'array',
     items: { enum: ASSETS },
     uniqueItems: true,
     description: 'What to download: video (always), thumbnail, spritesheet.',
+  },
+  provider: {
+    type: 'string',
+    minLength: 1,
+    description:
+      "The providers.<name> of sora.config.yaml that builds this shot (its capability table checks the shot). Default: the parent shot's, defaults.provider, else --provider or the config's provider.",
+  },
+  frames: {
+    type: 'array',
+    minItems: 1,
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['image', 'at'],
+      properties: {
+        image: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'Path of the image (JPEG, PNG or WebP by its bytes), relative to this file, inside the project.',
+        },
+        at: {
+          type: ['string', 'integer'],
+          minimum: 0,
+          description: 'Where the image goes: first, last, or a 0-based frame index.',
+        },
+        crop: cropSchema,
+        fit: {
+          enum: FITS,
+          description: "How an image of another size is resized before upload. Default: the shot's fit.",
+        },
+      },
+    },
+    description:
+      'Images at positions of the video, e.g. [{image: a.png, at: first}, {image: b.png, at: last}]. input_reference is the short form of a first frame.',
+  },
+  input_video: {
+    type: ['string', 'object'],
+    minLength: 1,
+    additionalProperties: false,
+    required: ['video'],
+    properties: {
+      video: {
+        type: 'string',
+        minLength: 1,
+        description: 'Path of the video (MP4 or QuickTime by its bytes).',
+      },
+      at: { type: 'integer', minimum: 0, description: 'The frame index it is placed at. Default: 0.' },
+      crop: cropSchema,
+    },
+    description:
+      'A video the generation starts from (Sora 1: one video of at most 5 s): a path, or {video, at, crop}.',
+  },
+  reference_images: {
+    type: 'array',
+    minItems: 1,
+    items: { type: 'string', minLength: 1 },
+    uniqueItems: true,
+    description:
+      'Style/asset anchor images (Veo: up to three), paths relative to this file, sent as they are.',
+  },
+  variants: {
+    type: 'integer',
+    minimum: 1,
+    description: `Samples from one request, each kept and pinned. Outputs: <shot>/1.mp4 … <shot>/N.mp4, or the output pattern with ${VARIANT_PLACEHOLDER}. Default: 1.`,
+  },
+  negative_prompt: {
+    type: 'string',
+    minLength: 1,
+    description: 'What the video should not show; ${name} inserts a variable as in prompt.',
+  },
+  seed: {
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_SEED,
+    description: 'Random seed, where the model takes one (best effort: it never guarantees the same video).',
+  },
+  audio: {
+    type: 'boolean',
+    description:
+      "Generate a sound track (true) or not (false), where the model lets you choose. Default: the model's.",
   },
 };
 

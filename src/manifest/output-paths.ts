@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Diagnostic, Location } from '../core/diagnostic.ts';
+import { VARIANT_PLACEHOLDER } from './manifest-schema.ts';
 
 export type OutputCheck =
   { readonly ok: true; readonly output: string } | { readonly ok: false; readonly message: string };
@@ -38,6 +39,41 @@ export function checkOutputPath(written: string): OutputCheck {
     return { ok: false, message: `Expected \`output\` to be an .mp4 file name, but found ${shown}` };
   }
   return { ok: true, output: normal };
+}
+
+/**
+ * The output of every variant (1…N): the written `output` (a pattern where `{n}` is the variant number), else
+ * `<id>.mp4` for one variant and `<id>/1.mp4 … <id>/N.mp4` for several. A pattern without `{n}` names one
+ * file, so it takes one variant only.
+ */
+export function variantOutputs(
+  written: string | undefined,
+  id: string,
+  variants: number,
+): { readonly ok: true; readonly outputs: string[] } | { readonly ok: false; readonly message: string } {
+  const numbers = Array.from({ length: variants }, (_, i) => i + 1);
+  if (written === undefined) {
+    return { ok: true, outputs: variants === 1 ? [`${id}.mp4`] : numbers.map((n) => `${id}/${n}.mp4`) };
+  }
+  if (variants > 1 && !written.includes(VARIANT_PLACEHOLDER)) {
+    return {
+      ok: false,
+      message: `Expected \`output\` to hold ${VARIANT_PLACEHOLDER} (the variant number) for a shot with ${variants} variants, but found ${JSON.stringify(written)}; e.g. ${JSON.stringify(suggestPattern(written))}`,
+    };
+  }
+  const outputs: string[] = [];
+  for (const n of numbers) {
+    const checked = checkOutputPath(written.replaceAll(VARIANT_PLACEHOLDER, String(n)));
+    if (!checked.ok) return checked;
+    outputs.push(checked.output);
+  }
+  return { ok: true, outputs };
+}
+
+function suggestPattern(written: string): string {
+  return written.toLowerCase().endsWith('.mp4')
+    ? `${written.slice(0, -4)}-${VARIANT_PLACEHOLDER}.mp4`
+    : `${written}-${VARIANT_PLACEHOLDER}.mp4`;
 }
 
 export interface OutputClaim {

@@ -57,13 +57,13 @@ export interface ReferenceImageCheckerOptions {
 }
 
 /** What is wrong with the written `input_reference` itself, before any file is looked at, or undefined. */
-export function referencePathProblem(written: string): string | undefined {
+export function referencePathProblem(written: string, field = 'input_reference'): string | undefined {
   if (/[\u0000-\u001f\u007f]/.test(written)) {
-    return `Expected \`input_reference\` to be a path without control characters, but found ${JSON.stringify(written)}`;
+    return `Expected \`${field}\` to be a path without control characters, but found ${JSON.stringify(written)}`;
   }
   // The path module drops a trailing slash: `refs/mug.png/` must not quietly mean `refs/mug.png`.
   if (written.endsWith('/') || written.endsWith('\\')) {
-    return `Expected \`input_reference\` to name a file, but ${JSON.stringify(written)} ends in a slash, which names a folder`;
+    return `Expected \`${field}\` to name a file, but ${JSON.stringify(written)} ends in a slash, which names a folder`;
   }
   return undefined;
 }

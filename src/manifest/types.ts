@@ -1,5 +1,6 @@
 import type { Location } from '../core/diagnostic.ts';
 import type { Sha256, ShotId } from '../core/brand.ts';
+import type { CropBounds, FramePosition } from '../provider/job-api.ts';
 
 /** What a shot asks the provider to deliver besides generation: files fetched from the content endpoint. */
 export type Asset = 'video' | 'thumbnail' | 'spritesheet';
@@ -27,6 +28,32 @@ export interface ReferenceImage {
   readonly location: Location;
 }
 
+/** An image of `frames:`, placed at a position of the video. */
+export interface FrameConfig {
+  /** The image as checked; its `fit` is the item's own, else the shot's `fit`. */
+  readonly image: ReferenceImage;
+  readonly at: FramePosition;
+  /** Sent to the service as is (Sora 1 `crop_bounds`); only where the model takes a crop. */
+  readonly crop: CropBounds | undefined;
+}
+
+/** The `input_video:` of a shot, checked by its bytes (an MP4/QuickTime container and its duration). */
+export interface InputVideoConfig {
+  /** Absolute path. */
+  readonly path: string;
+  /** Relative to the project root, POSIX separators. */
+  readonly displayPath: string;
+  readonly mime: 'video/mp4' | 'video/quicktime';
+  /** From the container's movie header. */
+  readonly durationSeconds: number;
+  /** sha256 of the file's bytes: enters the shot key. */
+  readonly sourceDigest: Sha256;
+  /** The frame index of the video it is placed at. @default 0 */
+  readonly at: number;
+  readonly crop: CropBounds | undefined;
+  readonly location: Location;
+}
+
 /** A shot after analysis: defaults applied, variables interpolated, references resolved and checked. */
 export interface ShotConfig {
   readonly id: ShotId;
@@ -41,12 +68,31 @@ export interface ShotConfig {
   /** Duration in whole seconds (sent to the API as a string). For extend: the seconds added. */
   readonly seconds: number;
   readonly inputReference: ReferenceImage | undefined;
+  /** The `providers.<name>` that builds it: its own `provider:`, its parent's, `defaults.provider`, then `--provider` or the config's `provider:`. */
+  readonly provider: string;
+  /** Images at positions (`frames:`); `input_reference` stays in `inputReference` (it is a first frame). */
+  readonly frames: readonly FrameConfig[];
+  readonly inputVideo: InputVideoConfig | undefined;
+  /** Style/asset anchors (`reference_images:`), sent as they are (no resize). */
+  readonly referenceImages: readonly ReferenceImage[];
+  /** Samples from the one request. @default 1 */
+  readonly variants: number;
+  /** After `${var}` interpolation. */
+  readonly negativePrompt: string | undefined;
+  readonly seed: number | undefined;
+  /** `undefined`: the model's default. */
+  readonly audio: boolean | undefined;
   /** Parent shot for `remix_of`. */
   readonly remixOf: ShotId | undefined;
   /** Parent shot for `extend_of`. */
   readonly extendOf: ShotId | undefined;
-  /** Output path relative to `out_dir`, POSIX separators, normalised; default `<id>.mp4`. */
+  /** Output path relative to `out_dir`, POSIX separators, normalised; default `<id>.mp4`. The first variant's. */
   readonly output: string;
+  /**
+   * One path per variant, in order (`outputs[0] === output`): with one variant `[output]`; with N, by default
+   * `<id>/1.mp4 … <id>/N.mp4`, or the `output` pattern with `{n}` replaced by 1…N.
+   */
+  readonly outputs: readonly string[];
   /** Always contains `video`; sorted in ASSETS order, no duplicates. */
   readonly assets: readonly Asset[];
   /** Position of the shot's key in the manifest (the `harbor:` of `shots: harbor:`). */
@@ -65,7 +111,15 @@ export type ShotField =
   | 'remix_of'
   | 'extend_of'
   | 'output'
-  | 'assets';
+  | 'assets'
+  | 'provider'
+  | 'frames'
+  | 'input_video'
+  | 'reference_images'
+  | 'variants'
+  | 'negative_prompt'
+  | 'seed'
+  | 'audio';
 
 /** A whole analysed manifest. Shots are in id order (sorted by code unit), which every later stage relies on. */
 export interface Manifest {

@@ -98,6 +98,7 @@ it('trusts an image whose stat data moved (or is racily clean) when its bytes ar
     manifestPath: path.join(dir, 'storyboard.yaml'),
     contents: MANIFEST,
     providerType: 'emulator',
+    providers: 'emulator\nemulator=emulator',
     root: dir,
   };
   expect(await cache.lookup(parts, { LOOK: 'dusk' })).toBeDefined();
@@ -119,6 +120,7 @@ it('records the stat data of an image found unchanged by its bytes, once it is o
     manifestPath: path.join(dir, 'storyboard.yaml'),
     contents: MANIFEST,
     providerType: 'emulator',
+    providers: 'emulator\nemulator=emulator',
     root: dir,
   };
   const entryFile = async () => {

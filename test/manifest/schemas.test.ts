@@ -45,6 +45,14 @@ const EVERY_SHOT_FIELD: Record<ShotField, true> = {
   extend_of: true,
   output: true,
   assets: true,
+  provider: true,
+  frames: true,
+  input_video: true,
+  reference_images: true,
+  variants: true,
+  negative_prompt: true,
+  seed: true,
+  audio: true,
 };
 const EVERY_FIT: Record<Fit, true> = { none: true, cover: true, contain: true };
 const EVERY_ASSET: Record<Asset, true> = { video: true, thumbnail: true, spritesheet: true };

@@ -63,7 +63,7 @@ describe('sora-build validate', () => {
         'examples/broken/many-problems.yaml:17:5: error: Expected a remix to set only its prompt (it inherits model, size and seconds from `mug`), but found `size`',
         '    size: 720x1280',
         '    ~~~~',
-        'examples/broken/many-problems.yaml:20:5: error: Expected a field of shot `teaser` (prompt, model, size, seconds, input_reference, fit, remix_of, extend_of, output, assets), but found `promt`; did you mean `prompt`?',
+        'examples/broken/many-problems.yaml:20:5: error: Expected a field of shot `teaser` (prompt, model, size, seconds, input_reference, fit, remix_of, extend_of, output, assets, provider, frames, input_video, reference_images, variants, negative_prompt, seed, audio), but found `promt`; did you mean `prompt`?',
         '    promt: Vertical teaser.',
         '    ~~~~~',
         'examples/broken/many-problems.yaml:21:13: error: Expected `output` to stay inside out_dir, but "../teaser.mp4" leads out of it',
