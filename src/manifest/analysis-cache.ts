@@ -252,9 +252,15 @@ function prefixOf(manifestPath: string): string {
 
 function keyOf(parts: AnalysisKeyParts): string {
   return sha256(
-    [String(FORMAT), codeStamp(), parts.manifestPath, parts.providerType, parts.providers, parts.root, parts.contents].join(
-      '\0',
-    ),
+    [
+      String(FORMAT),
+      codeStamp(),
+      parts.manifestPath,
+      parts.providerType,
+      parts.providers,
+      parts.root,
+      parts.contents,
+    ].join('\0'),
   );
 }
 

@@ -28,6 +28,8 @@ import { planBuild } from './plan-build.ts';
 import type { BuildPlan } from './plan-types.ts';
 import { prepareReference, preparedReferencePath } from './prepare-reference.ts';
 import type { PreparedReference } from './prepare-reference.ts';
+import { hasMedia, prepareMedia } from './prepare-media.ts';
+import type { PreparedMedia } from './prepare-media.ts';
 
 /** Lockfile size from which the store is listed once instead of stat-ed per shot. */
 const LIST_STORE_FROM = 500;
@@ -58,6 +60,8 @@ export interface ComputedPlan {
   readonly references: ReadonlyMap<ShotId, PreparedReference>;
   /** With `--shard`: what this shard holds (its shots are already the only targets). */
   readonly shard?: Shard;
+  /** Frames, input video and reference images to upload, for each target shot that has any. */
+  readonly media: ReadonlyMap<ShotId, PreparedMedia>;
 }
 
 /** Why no plan could be made. */
@@ -116,6 +120,15 @@ export async function computePlan(
       referenceDigests.set(id, result.value.digest);
     } else if (!problems.includes(result.error)) problems.push(result.error);
   }
+  // Frames (resized like reference images), input videos and reference images, per target shot.
+  const media = new Map<ShotId, PreparedMedia>();
+  for (const id of graph.value.ids) {
+    const shot = manifest.shots.get(id)!;
+    if (!targets.value.has(id) || !hasMedia(shot)) continue;
+    const result = await prepareMedia({ shot, cacheDir: config.cacheDir });
+    if (result.ok) media.set(id, result.value);
+    else problems.push(...result.error.filter((d) => !problems.includes(d)));
+  }
   if (problems.length > 0 || lockfile === undefined) {
     return fail({ reason: 'invalid-project', diagnostics: problems.sort(compareDiagnostics) });
   }
@@ -142,6 +155,14 @@ export async function computePlan(
     pricing: config.provider.pricing,
     quota: config.provider.quota,
     renderEstimate: options.renderEstimate ?? defaultRenderEstimate(config.provider),
+    // Each shot is keyed and priced by the provider it names.
+    providers: new Map(
+      [...config.providers.values()].map((p) => [
+        p.name,
+        { family: providerFamily(p.type), pricing: p.pricing },
+      ]),
+    ),
+    media: new Map([...media].map(([id, m]) => [id, m.digests])),
   });
   return ok({
     plan,
@@ -152,6 +173,7 @@ export async function computePlan(
     family,
     references,
     ...(shard !== undefined ? { shard } : {}),
+    media,
   });
 }
 

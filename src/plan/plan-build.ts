@@ -16,7 +16,7 @@ import type { SimulatedJob } from './estimate-wall-time.ts';
 import type { BuildPlan, PlannedShot, ShotState, StaleReason } from './plan-types.ts';
 import { SHOT_STATES, willGenerate } from './plan-types.ts';
 import { KEY_FORMAT_VERSION, sha256Hex, shotKey, shotKeyData } from './shot-key.ts';
-import type { ShotKeyData } from './shot-key.ts';
+import type { ShotKeyData, ShotMediaDigests } from './shot-key.ts';
 import { decideShot } from './decide-shot.ts';
 
 export interface PlanBuildOptions {
@@ -38,6 +38,24 @@ export interface PlanBuildOptions {
   readonly quota: QuotaConfig;
   /** Expected ms from create to a downloaded video, for a shot of `seconds` seconds. */
   readonly renderEstimate: (seconds: number) => number;
+  /**
+   * Family and prices of each provider a shot names (`provider:`), by name; a shot whose provider is not
+   * listed uses `family` and `pricing`. @default none
+   */
+  readonly providers?: ReadonlyMap<
+    string,
+    { readonly family: ProviderFamily; readonly pricing: ProviderConfig['pricing'] }
+  >;
+  /** Digests of each target shot's frames, input video and reference images as sent. @default none */
+  readonly media?: ReadonlyMap<ShotId, ShotMediaDigests>;
+}
+
+/** The family and prices of the provider that builds `shot`. */
+function providerFor(
+  shot: Pick<ShotConfig, 'provider'>,
+  options: Pick<PlanBuildOptions, 'providers' | 'family' | 'pricing'>,
+): { readonly family: ProviderFamily; readonly pricing: ProviderConfig['pricing'] } {
+  return options.providers?.get(shot.provider) ?? { family: options.family, pricing: options.pricing };
 }
 
 /**
@@ -58,7 +76,7 @@ export function priceOf(
 type Draft = Omit<PlannedShot, 'criticalPathMs' | 'expectedRenderMs' | 'estimatedCostUsd'>;
 
 export function planBuild(options: PlanBuildOptions): BuildPlan {
-  const { manifest, graph, targets, family } = options;
+  const { manifest, graph, targets } = options;
 
   // 1. States, parents before children: a child's key needs its parent's chosen output digest.
   const drafts = new Map<ShotId, Draft>();
@@ -92,9 +110,11 @@ export function planBuild(options: PlanBuildOptions): BuildPlan {
     const shot = manifest.shots.get(id)!;
     let cost: number | null = 0;
     if (willGenerate(d.state)) {
-      const price = priceOf(shot.model, options.pricing, family);
-      cost = price === null ? null : price * shot.seconds;
-      videoSeconds += shot.seconds;
+      const provider = providerFor(shot, options);
+      const price = priceOf(shot.model, provider.pricing, provider.family);
+      // Each variant is a video of `seconds` (Sora 1 bills the seconds it renders).
+      cost = price === null ? null : price * shot.seconds * shot.variants;
+      videoSeconds += shot.seconds * shot.variants;
       if (cost === null) {
         unknownShots++;
         unpriced.add(shot.model);
@@ -142,7 +162,8 @@ function planShot(
   decided: ReadonlyMap<ShotId, Draft>,
   options: PlanBuildOptions,
 ): Draft {
-  const { cache, family } = options;
+  const { cache } = options;
+  const { family } = providerFor(shot, options);
   const lockEntry = cache.lockEntry(shot.id) ?? null;
   const referenceDigest = options.referenceDigests.get(shot.id);
   if (referenceDigest === undefined) {
@@ -183,7 +204,14 @@ function planShot(
     parent = { relation: edge.relation, output };
   }
 
-  const keyData = shotKeyData({ shot, family, referenceDigest, parent });
+  const media = options.media?.get(shot.id);
+  const keyData = shotKeyData({
+    shot,
+    family,
+    referenceDigest,
+    parent,
+    ...(media === undefined ? {} : { media }),
+  });
   const key = shotKey(keyData);
   const base = { id: shot.id, key, keyData, blockedBy: null, lockEntry };
   const decision = decideShot({

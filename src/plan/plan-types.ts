@@ -61,7 +61,11 @@ export type StaleReason =
   | 'parent-relation-changed'
   /** The key is unchanged but its video is not in the local store (and no cached sample is). */
   | 'output-missing'
-  /** The key differs but no recorded field explains it (a hand-edited lockfile). */
+  /**
+   * The key differs but no field the lockfile records explains it: frames, an input video, reference images,
+   * variants, the negative prompt, seed or audio changed (they are in the key, not in the lockfile), or the
+   * lockfile was edited by hand.
+   */
   | 'key-changed';
 
 /** The words `plan` prints for a reason. */

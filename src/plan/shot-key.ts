@@ -4,6 +4,7 @@ import { asSha256, asShotKey } from '../core/brand.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
 import type { ShotConfig } from '../manifest/types.ts';
 import type { ParentRelation } from '../graph/shot-graph.ts';
+import type { CropBounds, FramePosition } from '../provider/job-api.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 /**
@@ -53,15 +54,53 @@ export interface ShotKeyData {
    * (same key, new sample) rebuilds the child. null for a shot generated from scratch.
    */
   readonly parent: { readonly relation: ParentRelation; readonly output: Sha256 } | null;
+
+  // The fields below (issue 13) are present only when the shot sets them, so every key made before they
+  // existed stays byte-identical (a test pins key values). Each can change the pixels.
+
+  /**
+   * `frames:` in order: each image's sha256 *as uploaded* (after `fit`), its position (`first`, `last` or a
+   * frame index) and the crop sent with it. `input_reference` stays in `reference` (the short form).
+   */
+  readonly frames?: readonly FrameKeyData[];
+  /** `input_video:`: the video's sha256, the frame index it is placed at and its crop. */
+  readonly inputVideo?: { readonly digest: Sha256; readonly at: number; readonly crop?: CropBounds };
+  /** `reference_images:` in order, each image's sha256 (sent as is). */
+  readonly referenceImages?: readonly Sha256[];
+  /** `variants:` above 1: N samples from one request are another request than one (and another price). */
+  readonly variants?: number;
+  /** `negative_prompt:` after interpolation. */
+  readonly negativePrompt?: string;
+  /** `seed:`: best effort on every API, but a different seed is certainly a different video. */
+  readonly seed?: number;
+  /** `audio:` when written (absent: the model's default). */
+  readonly audio?: boolean;
+}
+
+export interface FrameKeyData {
+  readonly digest: Sha256;
+  readonly at: FramePosition;
+  readonly crop?: CropBounds;
+}
+
+/** The media a shot sends, digested as sent (see `prepareMedia`). */
+export interface ShotMediaDigests {
+  /** One per `frames:` item, in order. */
+  readonly frames: readonly FrameKeyData[];
+  readonly inputVideo: { readonly digest: Sha256; readonly at: number; readonly crop?: CropBounds } | null;
+  readonly referenceImages: readonly Sha256[];
 }
 
 export interface ShotKeyInputs {
-  readonly shot: Pick<ShotConfig, 'model' | 'prompt' | 'size' | 'seconds'>;
+  readonly shot: Pick<ShotConfig, 'model' | 'prompt' | 'size' | 'seconds'> &
+    Partial<Pick<ShotConfig, 'variants' | 'negativePrompt' | 'seed' | 'audio'>>;
   readonly family: ProviderFamily;
   /** Digest of the prepared (post-fit) reference image, null when the shot has none. */
   readonly referenceDigest: Sha256 | null;
   /** The parent edge and the parent's chosen output digest; null when the shot has no parent. */
   readonly parent: { readonly relation: ParentRelation; readonly output: Sha256 } | null;
+  /** The shot's frames, input video and reference images as sent. @default none */
+  readonly media?: ShotMediaDigests;
 }
 
 /** Assembles the key data of a shot. Seconds are normalised to a number (`"8"` and `8` are one request). */
@@ -76,6 +115,35 @@ export function shotKeyData(inputs: ShotKeyInputs): ShotKeyData {
     reference: inputs.referenceDigest,
     parent:
       inputs.parent === null ? null : { relation: inputs.parent.relation, output: inputs.parent.output },
+    ...optionalKeyFields(inputs),
+  };
+}
+
+/** The issue-13 fields, each only when set: absent fields leave the canonical JSON (hence old keys) unchanged. */
+function optionalKeyFields(inputs: ShotKeyInputs): Partial<ShotKeyData> {
+  const { shot, media } = inputs;
+  const crop = (c: CropBounds | undefined): { crop?: CropBounds } =>
+    c === undefined ? {} : { crop: { left: c.left, top: c.top, right: c.right, bottom: c.bottom } };
+  return {
+    ...(media !== undefined && media.frames.length > 0
+      ? { frames: media.frames.map((f) => ({ digest: f.digest, at: f.at, ...crop(f.crop) })) }
+      : {}),
+    ...(media?.inputVideo != null
+      ? {
+          inputVideo: {
+            digest: media.inputVideo.digest,
+            at: media.inputVideo.at,
+            ...crop(media.inputVideo.crop),
+          },
+        }
+      : {}),
+    ...(media !== undefined && media.referenceImages.length > 0
+      ? { referenceImages: [...media.referenceImages] }
+      : {}),
+    ...(shot.variants !== undefined && shot.variants !== 1 ? { variants: shot.variants } : {}),
+    ...(shot.negativePrompt !== undefined ? { negativePrompt: shot.negativePrompt } : {}),
+    ...(shot.seed !== undefined ? { seed: shot.seed } : {}),
+    ...(shot.audio !== undefined ? { audio: shot.audio } : {}),
   };
 }
 
