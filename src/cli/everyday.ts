@@ -423,6 +423,7 @@ export class EngineHost {
         plan,
         lockfile: input.computed.lockfile,
         references: input.computed.references,
+        media: input.computed.media,
         options: {
           ...(input.force !== undefined ? { force: input.force } : {}),
           ...(input.retryFailedKeys !== undefined ? { retryFailedKeys: input.retryFailedKeys } : {}),

@@ -319,6 +319,7 @@ export class BuildEngine {
       key,
       keyData,
       reference,
+      media: input.media?.get(id) ?? null,
       parent: parent === null ? null : { entry: parent.entry, handle: this.#handleOfPinned(ctx, parent) },
       // FIFO: equal priorities, so the lanes serve shots in the order they became ready.
       priority: this.#options.ordering === 'fifo' ? 0 : (planned?.criticalPathMs ?? 0),
@@ -480,6 +481,9 @@ export class BuildEngine {
   #outPaths(shot: ShotConfig, count: number): string[] {
     const out = this.#outPath(shot);
     if (count === 1) return [out];
+    // The manifest's paths per variant (`<id>/1.mp4 …` or the `output` pattern's `{n}`), when they match.
+    if (shot.outputs.length === count)
+      return shot.outputs.map((o) => join(this.#options.config.outDir, ...o.split('/')));
     const dir = out.replace(/\.mp4$/i, '');
     return Array.from({ length: count }, (_, i) => join(dir, `${i + 1}.mp4`));
   }

@@ -19,6 +19,7 @@ import type { VideoProvider } from '../provider/types.ts';
 import type { JobProvider } from '../provider/job-api.ts';
 import type { PreparedReference } from './job-spec.ts';
 import type { ShotFailure } from './shot-failure.ts';
+import type { PreparedMedia } from '../plan/prepare-media.ts';
 
 export interface BuildEngineOptions {
   readonly config: ProjectConfig;
@@ -94,6 +95,8 @@ export interface BuildInput {
   readonly lockfile: Lockfile;
   /** Prepared reference images by shot (null: the shot has none). */
   readonly references: ReadonlyMap<ShotId, PreparedReference | null>;
+  /** Prepared frames, input videos and reference images by shot (`computePlan`'s `media`). @default none */
+  readonly media?: ReadonlyMap<ShotId, PreparedMedia>;
   readonly options?: BuildOptions;
   readonly signal: AbortSignal;
   /** The command that resumes this build, for the interruption message. */

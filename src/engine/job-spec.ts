@@ -2,15 +2,15 @@
  * Building a `JobSpec`: from a planned shot (everything the create sends), or from a journal entry (a job
  * an earlier run left, which is only polled and downloaded, never sent again).
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Sha256, ShotKey } from '../core/brand.ts';
 import type { ProviderConfig } from '../config/types.ts';
 import { providerFamily } from '../config/capabilities.ts';
 import type { Manifest, ShotConfig } from '../manifest/types.ts';
 import type { LockEntry } from '../cache/types.ts';
-import type { GenerationRequest, ImageInput, JobHandle } from '../provider/job-api.ts';
+import type { JobHandle } from '../provider/job-api.ts';
 import type { ShotKeyData } from '../plan/shot-key.ts';
+import type { PreparedMedia } from '../plan/prepare-media.ts';
+import { generationRequestFor } from './generation-request.ts';
 import { priceOf } from '../plan/plan-build.ts';
 import type { PendingIntent } from '../scheduler/journal.ts';
 import type { JobSpec } from './job-types.ts';
@@ -34,48 +34,38 @@ export async function jobSpecFor(options: {
   readonly parent: { readonly entry: LockEntry; readonly handle: JobHandle } | null;
   /** Larger starts first. */
   readonly priority: number;
+  /** The shot's prepared frames, input video and reference images (`computePlan`'s `media`). @default none */
+  readonly media?: PreparedMedia | null;
 }): Promise<JobSpec | ShotFailure> {
   const { provider, shot, key, keyData, reference } = options;
   const parent = options.parent?.entry ?? null;
-  let firstFrame: ImageInput | undefined;
-  if (reference !== null) {
-    try {
-      const bytes = await readFile(reference.path);
-      const digest = createHash('sha256').update(bytes).digest('hex');
-      if (digest !== reference.digest) throw new Error('the file changed after the build was planned');
-      const ext = reference.mime.split('/')[1] === 'jpeg' ? 'jpg' : reference.mime.split('/')[1];
-      // After `fit` the image has exactly the shot's size (the analyzer refuses any other without `fit`).
-      const [width = 0, height = 0] = shot.size.split('x').map(Number);
-      firstFrame = { bytes, mime: reference.mime, filename: `${shot.id}.${ext}`, width, height };
-    } catch (error) {
-      return {
-        reason: 'reference-image',
-        message: `could not read the reference image ${reference.path}: ${(error as Error).message}`,
-        code: (error as { code?: string }).code ?? null,
-        videoId: null,
-        retryable: false,
-        hint: null,
-      };
-    }
-  }
   const operation = shot.remixOf !== undefined ? 'remix' : shot.extendOf !== undefined ? 'extend' : 'create';
   const price = priceOf(shot.model, provider.pricing, providerFamily(provider.type));
   const totalSeconds =
     operation === 'extend' && parent !== null ? parent.seconds + shot.seconds : shot.seconds;
   const parentHandle = options.parent?.handle ?? null;
-  const variants = 1;
-  const request: GenerationRequest = {
-    model: shot.model,
+  // Frames, input video, reference images and sampling fields, each file checked against its keyed digest.
+  const built = await generationRequestFor({
+    shot,
     prompt: keyData.prompt,
-    size: shot.size,
-    seconds: shot.seconds,
-    variants,
-    frames: firstFrame === undefined ? [] : [{ image: firstFrame, at: 'first' }],
-    referenceImages: [],
+    reference,
+    media: options.media ?? null,
     ...(operation === 'create' || parentHandle === null
       ? {}
       : { parent: { relation: operation, handle: parentHandle, variant: 0 } }),
-  };
+  });
+  if (!built.ok) {
+    return {
+      reason: 'reference-image',
+      message: built.error.message,
+      code: built.error.code,
+      videoId: null,
+      retryable: false,
+      hint: null,
+    };
+  }
+  const request = built.value;
+  const variants = request.variants;
   return {
     shot: shot.id,
     provider: provider.name,

@@ -8,6 +8,7 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CAPABILITIES } from '../../src/config/capabilities.ts';
+import { withCapabilityTable } from '../../src/config/capability-table.ts';
 import {
   AUTH_MODES,
   CONFIG_FIELDS,
@@ -72,6 +73,11 @@ describe('schemas/*.schema.json', () => {
     for (const [file, schema] of Object.entries(schemaFiles())) {
       expect(await readJson(file), file).toEqual(schema);
     }
+  });
+
+  it("the README's table of which model takes what is the capability table's (npx node src/manifest/write-schemas.ts)", async () => {
+    const readme = await readFile(path.join(REPO, 'README.md'), 'utf8');
+    expect(withCapabilityTable(readme) === readme, 'README.md capability table is out of date').toBe(true);
   });
 
   it("list the code's own manifest fields and enum values", async () => {

@@ -17,8 +17,8 @@ describe('computePlan', () => {
       await copyFile(path.join(repo, 'sora.config.yaml'), path.join(dir, 'sora.config.yaml'));
       const loaded = await loadProject({ cwd: dir, env: {}, provider: 'azure' });
       if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
-      const keys = async (config: ProjectConfig): Promise<(string | null)[]> => {
-        const r = await computePlan({ config, manifest: loaded.manifest });
+      const keys = async (config: ProjectConfig, manifest = loaded.manifest): Promise<(string | null)[]> => {
+        const r = await computePlan({ config, manifest });
         if (!r.ok) throw new Error(JSON.stringify(r.error));
         return r.value.plan.shots.map((s) => s.key);
       };
@@ -37,7 +37,10 @@ describe('computePlan', () => {
       });
       expect(azure.filter((k) => k !== null)).toHaveLength(3);
       expect(elsewhere).toEqual(azure);
-      const emulator = await keys({ ...loaded.config, provider: loaded.config.providers.get('emulator')! });
+      // Each shot is keyed by the family of the provider it is built by (here `--provider emulator`).
+      const onEmulator = await loadProject({ cwd: dir, env: {}, provider: 'emulator' });
+      if (!onEmulator.ok) throw new Error('not ok');
+      const emulator = await keys(onEmulator.config, onEmulator.manifest);
       for (const [i, key] of emulator.entries()) if (key !== null) expect(key).not.toBe(azure[i]);
     });
   });

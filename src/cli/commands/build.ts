@@ -252,6 +252,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       plan,
       lockfile: project.lockfile,
       references: references(project.references, plan),
+      media: project.media,
       options: {
         failFast: values['fail-fast'] === true,
         force,
