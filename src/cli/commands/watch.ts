@@ -143,9 +143,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     const watchPaths = [
       manifest.path,
       config.path ?? path.join(config.root, CONFIG_FILE_NAME),
-      ...[...manifest.shots.values()].flatMap((s) =>
-        s.inputReference === undefined ? [] : [s.inputReference.path],
-      ),
+      // Every file a shot sends: editing one changes the shot's key.
+      ...[...manifest.shots.values()].flatMap((s) => [
+        ...(s.inputReference === undefined ? [] : [s.inputReference.path]),
+        ...s.frames.map((f) => f.image.path),
+        ...s.referenceImages.map((r) => r.path),
+        ...(s.inputVideo === undefined ? [] : [s.inputVideo.path]),
+      ]),
     ];
     const unique = [...new Set(watchPaths)].sort();
     const computed = await computePlan({ config, manifest, shotIds });
