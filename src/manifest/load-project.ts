@@ -12,6 +12,7 @@ import { CONFIG_FILE_NAME, DEFAULT_MANIFEST } from '../config/config-schema.ts';
 import { checkProjectFolders } from '../config/check-folders.ts';
 import { describeFileType } from '../core/file-type.ts';
 import { BUILTIN_LOCATION, commandLineLocation, loadConfig } from '../config/load-config.ts';
+import { apiType } from '../config/capabilities.ts';
 import type { ProjectConfig } from '../config/types.ts';
 import {
   manifestJsonSchema,
@@ -155,7 +156,9 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
           // Every provider a shot may name, and the default: `provider:` fields are checked against them.
           providers: [
             configLoad.config?.provider.name ?? '',
-            ...[...(configLoad.config?.providers.values() ?? [])].map((p) => `${p.name}=${p.type}`).sort(),
+            ...[...(configLoad.config?.providers.values() ?? [])]
+              .map((p) => `${p.name}=${apiType(p)}`)
+              .sort(),
           ].join('\n'),
           root: configLoad.root,
         };
@@ -199,7 +202,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
           ? {}
           : {
               providerName: configLoad.config.provider.name,
-              providers: new Map([...configLoad.config.providers.values()].map((p) => [p.name, p.type])),
+              providers: new Map([...configLoad.config.providers.values()].map((p) => [p.name, apiType(p)])),
             }),
         videos: new InputVideoChecker({ root: configLoad.root, rootDescription: configLoad.rootDescription }),
         images: new ReferenceImageChecker({
