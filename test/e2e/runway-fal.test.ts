@@ -9,6 +9,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkMp4 } from '../../src/cache/mp4-check.ts';
+import { ScaledClock } from '../../src/core/clock.ts';
+import { startEmulator } from '../../src/emulator/server.ts';
+import type { EmulatorHandle } from '../../src/emulator/server.ts';
 import { makePng } from '../emulator/helpers.ts';
 import { API_KEY, makeProject } from './harness.ts';
 import type { Project } from './harness.ts';
@@ -54,19 +57,33 @@ const CASES: readonly Case[] = [
   },
 ];
 
-let project: Project | undefined;
+let project: PartnerProject | undefined;
 afterEach(async () => {
+  await project?.partner.close();
   await project?.close();
   project = undefined;
 });
 
+/** A project whose provider is `c.type` at an emulator of its own. */
+interface PartnerProject extends Project {
+  /** The emulator the provider points at (the harness's own stays unused). */
+  readonly partner: EmulatorHandle;
+}
+
 async function partnerProject(
   c: Case,
   options: { speed: number; createsPerMinute: number },
-): Promise<Project> {
-  const p = await makeProject({
-    speed: options.speed,
-    emulator: { createsPerMinute: options.createsPerMinute, renderFps: 1, seed: 5 },
+): Promise<PartnerProject> {
+  const p = await makeProject({ speed: options.speed });
+  // The emulator runs on the CLI's scaled clock, speed included, so the waits it asks for (a 429's
+  // retry-after-ms) are real time, as a service's are, and the CLI scales them back exactly.
+  const [, speed, epoch] = p.clockSpec.split(':').map(Number);
+  const partner = await startEmulator({
+    clock: new ScaledClock({ speed: speed!, epoch: epoch! }),
+    createsPerMinute: options.createsPerMinute,
+    renderFps: 1,
+    seed: 5,
+    apiKeys: [API_KEY],
   });
   await writeFile(
     join(p.dir, 'sora.config.yaml'),
@@ -76,7 +93,7 @@ async function partnerProject(
       'providers:',
       `  ${c.type}:`,
       `    type: ${c.type}`,
-      `    base_url: ${c.baseUrl(p.emulator.url)}`,
+      `    base_url: ${c.baseUrl(partner.url)}`,
       // Above the emulator's own limit, so its 429 is what the build meets and waits out.
       '    quota: { creates_per_minute: 100, max_in_flight: 4 }',
       `    pricing: { ${c.model}: { usd_per_second: 0.15 } }`,
@@ -85,7 +102,7 @@ async function partnerProject(
   );
   await p.write('refs/first.png', makePng(1280, 720));
   await p.write('refs/last.png', makePng(1280, 720));
-  return p;
+  return Object.assign(p, { partner });
 }
 
 const storyboard = (c: Case, shots: string): string =>
@@ -108,12 +125,12 @@ describe.each(CASES)('type: $type', (c) => {
   const env = { [c.keyVariable]: API_KEY };
 
   it('builds frames through its SDK, waits out a 429, and a rebuild makes no call', async () => {
-    project = await partnerProject(c, { speed: 2000, createsPerMinute: 1 });
+    project = await partnerProject(c, { speed: 60, createsPerMinute: 1 });
     await project.write('storyboard.yaml', storyboard(c, FRAMED_SHOTS));
     const first = await project.run(['build', '--reporter', 'plain'], { env });
     expect(first.stderr, first.stdout).toBe('');
     expect(first.code).toBe(0);
-    const creates = project.emulator.requestLog().filter((r) => r.method === 'POST' && c.isCreate(r.path));
+    const creates = project.partner.requestLog().filter((r) => r.method === 'POST' && c.isCreate(r.path));
     // Two shots, one create window per minute: the second create met a 429 and was sent again after it.
     expect(creates.map((r) => r.status)).toEqual([200, 429, 200]);
     for (const shot of ['opening', 'teaser']) {
@@ -123,17 +140,17 @@ describe.each(CASES)('type: $type', (c) => {
     const lock = await project.read('storyboard.lock');
     expect(lock).toContain('opening:');
 
-    project.emulator.clearLog();
+    project.partner.clearLog();
     const again = await project.run(['build', '--reporter', 'plain'], { env });
-    expect(again.code).toBe(0);
-    expect(project.emulator.requestLog()).toEqual([]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(project.partner.requestLog()).toEqual([]);
     expect(await project.read('storyboard.lock')).toBe(lock);
     for (const r of [first, again]) expect(r.stdout + r.stderr).not.toContain(API_KEY);
   });
 
   it('fails a safety-blocked shot with its reason after one submit', async () => {
     project = await partnerProject(c, { speed: 2000, createsPerMinute: 100 });
-    project.emulator.setFaults({ moderationWords: ['forbidden'] });
+    project.partner.setFaults({ moderationWords: ['forbidden'] });
     await project.write(
       'storyboard.yaml',
       storyboard(c, '  blocked:\n    prompt: Something forbidden happens here.\n'),
@@ -141,7 +158,7 @@ describe.each(CASES)('type: $type', (c) => {
     const run = await project.run(['build', '--reporter', 'plain'], { env });
     expect(run.code).toBe(1);
     expect(run.stdout + run.stderr).toContain(c.safetyCode);
-    const creates = project.emulator.requestLog().filter((r) => r.method === 'POST' && c.isCreate(r.path));
+    const creates = project.partner.requestLog().filter((r) => r.method === 'POST' && c.isCreate(r.path));
     expect(creates).toHaveLength(1);
   });
 
@@ -157,7 +174,7 @@ describe.each(CASES)('type: $type', (c) => {
     let jobId: string | undefined;
     for (let i = 0; i < 2000 && jobId === undefined; i++) {
       await new Promise((r) => setTimeout(r, 5));
-      const log = project.emulator.requestLog();
+      const log = project.partner.requestLog();
       const created = log.find((r) => r.method === 'POST' && c.isCreate(r.path) && r.status === 200);
       if (
         created?.videoId !== undefined &&
@@ -169,10 +186,10 @@ describe.each(CASES)('type: $type', (c) => {
     expect(await exited).toBe('SIGKILL');
     expect(jobId).toBeDefined();
 
-    project.emulator.clearLog();
+    project.partner.clearLog();
     const rerun = await project.run(['build', '--reporter', 'plain'], { env });
     expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
-    const log = project.emulator.requestLog();
+    const log = project.partner.requestLog();
     expect(log.filter((r) => r.method === 'POST' && c.isCreate(r.path))).toEqual([]);
     expect(log.some((r) => c.readsJob(r.path, jobId!))).toBe(true);
     const info = await checkMp4(join(project.dir, 'out', 'solo.mp4'));
