@@ -49,6 +49,14 @@ export async function createJobProvider(options: CreateProviderOptions): Promise
       ...(options.checkAuth !== undefined && { checkAuth: options.checkAuth }),
     });
   }
+  if (config.type === 'runway' || config.type === 'fal') {
+    const { createPartnerProvider } = await import('./create-partner-provider.ts');
+    return createPartnerProvider({
+      config: { ...config, type: config.type },
+      env: options.env,
+      clock: options.clock,
+    });
+  }
   return asJobProvider(await makeProvider(options, 'job'), options.config.type);
 }
 
@@ -187,10 +195,10 @@ async function makeProvider(
       });
     case 'runway':
     case 'fal':
-      // JobProviders (create-vertex-veo.ts, create-partner-provider.ts): the engine takes them once it runs on JobProvider.
+      // Only the build engine talks to these (createJobProvider): they have no OpenAI-shaped video list.
       throw new ProviderError({
         kind: 'invalid-request',
-        message: `${config.name}: type ${config.type} is not available to this command yet`,
+        message: `${config.name}: a ${config.type} provider has no remote video list to read or manage (only \`build\` talks to it)`,
         delivered: 'no',
       });
     default:
