@@ -4,7 +4,7 @@
  * measured in the same run. Emulator time is scaled (see each module) so the whole run stays under 10
  * minutes on 2 cores. Progress goes to stderr.
  *
- * Usage: npm run bench [-- --only noop,plan,makespan,downloads,watch,review,remote] [--quick]
+ * Usage: npm run bench [-- --only noop,plan,makespan,pool,downloads,watch,review,remote] [--quick]
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { downloads } from './downloads.ts';
 import type { Row } from './lib.ts';
 import { REPO, log } from './lib.ts';
 import { makespan } from './makespan.ts';
+import { poolMakespan } from './pool-makespan.ts';
 import { noopRebuild } from './noop-rebuild.ts';
 import { planScale } from './plan-bench.ts';
 import { watchLatency } from './watch-latency.ts';
@@ -23,7 +24,7 @@ import { reviewPage } from './review-page.ts';
 import { remoteRestore } from './remote-restore.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
-const only = new Set((values.only ?? 'noop,plan,makespan,downloads,watch,review,remote').split(','));
+const only = new Set((values.only ?? 'noop,plan,makespan,pool,downloads,watch,review,remote').split(','));
 const quick = values.quick === true;
 
 const started = Date.now();
@@ -85,6 +86,8 @@ await section('plan', () =>
 // Speed 30: a real second of our own overhead (fsyncs, file locks, CPU on a loaded machine) is 30 emulator
 // seconds, small beside renders of 60-180 s; the SDK script only sleeps, so it runs faster, beside the builds.
 await section('makespan', () => makespan({ speed: 30, naiveSpeed: 60, runs: quick ? 1 : 3 }));
+// Issue 15: a pool of two emulators against one member alone, 40 shots (ratio of makespans).
+await section('pool', () => poolMakespan({ speed: 60, runs: quick ? 1 : 3 }));
 await section('downloads', () => downloads({ runs: quick ? 2 : 3 }));
 await section('watch', () => watchLatency({ rounds: quick ? 3 : 7 }));
 await section('review', () => reviewPage({ runs: quick ? 3 : 7 }));

@@ -47,6 +47,8 @@ interface StoredProvider {
   readonly vertex?: ProviderConfig['vertex'];
   readonly api?: EmulatedApi;
   readonly gateway?: ProviderConfig['gateway'];
+  /** A pool's member names, resolved against the other providers on lookup. */
+  readonly poolMembers?: readonly string[];
   /** In the config file, or null for the built-in emulator. */
   readonly location: Span | null;
 }
@@ -124,6 +126,12 @@ export async function lookupConfigMemo(
       location,
     });
   }
+  for (const p of stored) {
+    if (p.poolMembers === undefined) continue;
+    const members = p.poolMembers.map((m) => providers.get(m));
+    if (members.some((m) => m === undefined)) return undefined;
+    providers.set(p.name, { ...providers.get(p.name)!, pool: { members: members as ProviderConfig[] } });
+  }
   const chosen = providers.get(entry.chosen);
   if (chosen === undefined) return undefined;
   return {
@@ -192,6 +200,7 @@ export async function storeConfigMemo(parts: ConfigMemoParts, load: ConfigLoad):
       ...(p.vertex !== undefined && { vertex: p.vertex }),
       ...(p.api !== undefined && { api: p.api }),
       ...(p.gateway !== undefined ? { gateway: p.gateway } : {}),
+      ...(p.pool !== undefined ? { poolMembers: p.pool.members.map((m) => m.name) } : {}),
       location,
     });
   }

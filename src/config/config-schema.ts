@@ -47,7 +47,8 @@ export type ProviderField =
   | 'project'
   | 'location'
   | 'api'
-  | 'gateway';
+  | 'gateway'
+  | 'members';
 export const PROVIDER_FIELDS: readonly ProviderField[] = [
   'type',
   'base_url',
@@ -60,6 +61,7 @@ export const PROVIDER_FIELDS: readonly ProviderField[] = [
   'location',
   'api',
   'gateway',
+  'members',
 ];
 
 export type QuotaField = 'creates_per_minute' | 'max_in_flight';
@@ -136,7 +138,7 @@ const quotaSchema: Readonly<Record<QuotaField, JsonSchema>> = {
 
 const providerSchema: Readonly<Record<ProviderField, JsonSchema>> = {
   type: {
-    enum: PROVIDER_TYPES,
+    enum: [...PROVIDER_TYPES, 'pool'],
     description:
       'emulator (embedded, offline, free), openai (the OpenAI Videos API: OpenAI, Azure OpenAI v1, gateways), azure-sora1, vertex-veo (Veo 3.1 on Google Vertex AI), runway (@runwayml/sdk, RUNWAYML_API_SECRET) or fal (@fal-ai/client, FAL_KEY).',
   },
@@ -194,6 +196,13 @@ const providerSchema: Readonly<Record<ProviderField, JsonSchema>> = {
     },
     description:
       'openai only: the service is an OpenAI-compatible gateway (LiteLLM, new-api). Completed jobs are confirmed by their content; remix/extend are refused at plan time unless allowed here.',
+  },
+  members: {
+    type: 'array',
+    minItems: 1,
+    items: { type: 'string', pattern: PROVIDER_NAME_PATTERN },
+    description:
+      "pool only: the providers (of one type) whose quotas the pool adds up; creates go where quota is free, a remix or extension to its parent's member.",
   },
 };
 

@@ -26,6 +26,8 @@ import {
 } from './config-schema.ts';
 import { BUILTIN_LOCATION, builtinEmulator, chooseProvider, emulatorPricing } from './load-config.ts';
 import type { ConfigLoad, LoadConfigOptions } from './load-config.ts';
+import { readPools } from './read-pool.ts';
+import type { PendingPool } from './read-pool.ts';
 import type { AuthMode, EmulatedApi, ProviderConfig, ProviderType } from './types.ts';
 import { readRemoteCache } from './remote-cache-config.ts';
 
@@ -117,8 +119,17 @@ export async function parseConfig(input: {
   /** Providers defined but invalid: choosing one is not a second error. */
   const brokenProviders = new Set<string>();
   const providersNode = resolveNode(doc, topEntries.get('providers')?.value);
+  const pools: PendingPool[] = [];
   if (isMap(providersNode) && !isBadPointer(bad, '/providers')) {
     for (const [name, pair] of entriesOf(providersNode)) {
+      const value = resolveNode(doc, pair.value);
+      // Pools name other providers: read once every provider is known (read-pool.ts).
+      if (isMap(value) && resolveNode(doc, entriesOf(value).get('type')?.value)?.toJS(doc) === 'pool') {
+        if (!isBadPointer(bad, pointerOf('providers', name))) {
+          pools.push({ name, keyNode: pair.key as ParsedNode, node: value });
+        } else brokenProviders.add(name);
+        continue;
+      }
       const provider = readProvider(
         doc,
         name,
@@ -136,6 +147,7 @@ export async function parseConfig(input: {
   if (!providers.has(DEFAULT_PROVIDER_NAME) && !brokenProviders.has(DEFAULT_PROVIDER_NAME)) {
     providers.set(DEFAULT_PROVIDER_NAME, builtinEmulator(BUILTIN_LOCATION));
   }
+  readPools({ doc, pools, providers, broken: brokenProviders, bad, diagnostics, loc });
 
   const providerField = str('provider');
   const providerFieldBad = topEntries.has('provider') && providerField === undefined;
@@ -287,6 +299,13 @@ function readProvider(
     );
   }
 
+  const membersField = field('members');
+  if (membersField !== undefined) {
+    error(
+      `Expected \`members\` only for \`type: pool\`, but provider \`${name}\` is type ${type}`,
+      membersField.key,
+    );
+  }
   const gatewayField = field('gateway');
   if (gatewayField !== undefined && type !== 'openai') {
     error(

@@ -57,6 +57,11 @@ export interface ProviderConfig {
   readonly api?: EmulatedApi;
   /** `openai` only: set when the service is a gateway. */
   readonly gateway?: GatewayConfig | undefined;
+  /**
+   * `type: pool`: the members (resolved, in `members:` order). The pool's `type` is theirs, its quota their
+   * sum; creates go to a member with room, a remix or extension to its parent's (provider/pool-provider.ts).
+   */
+  readonly pool?: { readonly members: readonly ProviderConfig[] } | undefined;
   readonly location: Location;
 }
 

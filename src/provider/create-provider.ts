@@ -8,6 +8,7 @@ import { providerFamily } from '../config/capabilities.ts';
 import { AzureSora1Provider } from './azure-sora1-provider.ts';
 import { AzureSora1JobProvider, type AzureSora1JobProviderOptions } from './azure-sora1-job-provider.ts';
 import { OpenAIProvider } from './openai-provider.ts';
+import { PoolProvider } from './pool-provider.ts';
 import { SecretRedactor } from './redact.ts';
 import { OPENAI_DEFAULT_BASE_URL, resolveAuth } from './resolve-auth.ts';
 import type { JobProvider } from './job-api.ts';
@@ -88,6 +89,7 @@ async function makeProvider(
   shape: 'video' | 'job',
 ): Promise<VideoProvider | JobProvider> {
   const { config, env, clock } = options;
+  if (config.pool !== undefined) return createPool(options, config.pool.members);
   const sora1 = (o: AzureSora1JobProviderOptions): VideoProvider | JobProvider =>
     shape === 'job' ? new AzureSora1JobProvider(o) : new AzureSora1Provider(o);
   const redactor = new SecretRedactor();
@@ -108,7 +110,8 @@ async function makeProvider(
         apiKeys: [apiKey],
         // Jobs outlive the command, as a real service's videos do (24 h): `videos list` after a build shows
         // them, and an asset asked for later is still rendered.
-        stateDir: join(options.cacheDir, 'emulator'),
+        // Each configured emulator is its own service (members of a pool must not see each other's jobs).
+        stateDir: join(options.cacheDir, config.name === 'emulator' ? 'emulator' : `emulator-${config.name}`),
       });
       if (config.api === 'azure-sora1') {
         return sora1({
@@ -204,6 +207,27 @@ async function makeProvider(
     default:
       return unreachable(config.type);
   }
+}
+
+/** A pool over its members' adapters; with `checkAuth`, every member is opened (and checked) now. */
+async function createPool(
+  options: CreateProviderOptions,
+  members: readonly ProviderConfig[],
+): Promise<VideoProvider> {
+  const open = (member: ProviderConfig): Promise<VideoProvider> =>
+    createProvider({ ...options, config: member });
+  const opened =
+    options.checkAuth === true ? await Promise.all(members.map(open)) : members.map(() => undefined);
+  return new PoolProvider({
+    name: options.config.name,
+    family: providerFamily(options.config.type),
+    clock: options.clock,
+    members: members.map((member, i) => ({
+      name: member.name,
+      quota: member.quota,
+      open: () => (opened[i] !== undefined ? Promise.resolve(opened[i]) : open(member)),
+    })),
+  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

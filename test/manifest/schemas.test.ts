@@ -99,7 +99,8 @@ describe('schemas/*.schema.json', () => {
     expect(Object.keys(c.properties)).toEqual(CONFIG_FIELDS);
     expect(Object.keys(provider.properties)).toEqual(PROVIDER_FIELDS);
     expect(Object.keys(provider.properties['quota']!.properties)).toEqual(QUOTA_FIELDS);
-    expect(provider.properties['type']!.enum).toEqual(PROVIDER_TYPES);
+    // `pool` is a config type, not an adapter: a pool takes its members' type (src/config/read-pool.ts).
+    expect(provider.properties['type']!.enum).toEqual([...PROVIDER_TYPES, 'pool']);
     expect(sorted(PROVIDER_TYPES)).toEqual(sorted(Object.keys(EVERY_PROVIDER_TYPE)));
     expect(sorted(PROVIDER_TYPES)).toEqual(sorted(Object.keys(CAPABILITIES)));
     expect(provider.properties['auth']!.enum).toEqual(AUTH_MODES);
