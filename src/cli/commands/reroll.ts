@@ -20,6 +20,7 @@ import { Store } from '../../cache/store.ts';
 import { pinTake, takesOf } from '../../cache/pin-take.ts';
 import { unreachable } from '../../core/unreachable.ts';
 import type { Sample } from '../../cache/types.ts';
+import { variantsOf } from '../../cache/types.ts';
 import { didYouMean } from '../../manifest/did-you-mean.ts';
 import { computePlan } from '../../plan/compute-plan.ts';
 import { priceOf } from '../../plan/plan-build.ts';
@@ -167,9 +168,17 @@ function list(ctx: CliContext, project: PlannedProject, shots: readonly ShotId[]
       x.videoId,
       `${formatTimestamp(x.createdAt)}`,
       x.costUsd === null ? 'unknown' : `$${x.costUsd.toFixed(2)}`,
-      store.hasObject(x.output) ? `sha256:${x.output.slice(0, 12)}` : 'removed by gc',
+      variantsOf(x)
+        .map((v) => (store.hasObject(v.output) ? `sha256:${v.output.slice(0, 12)}` : 'removed by gc'))
+        .join(' '),
     ]);
-    ctx.stdout.write(formatTable(['take', 'remote id', 'created (UTC)', 'cost', 'video'], rows));
+    const many = samples.some((x) => variantsOf(x).length > 1);
+    ctx.stdout.write(
+      formatTable(
+        ['take', 'remote id', 'created (UTC)', 'cost', many ? 'videos (variants 1…N)' : 'video'],
+        rows,
+      ),
+    );
   }
   if (problems === 0)
     ctx.stdout.write('* = pinned in the lockfile; `sora-build reroll SHOT --take N` pins another\n');
@@ -257,10 +266,12 @@ async function reroll(
   for (const id of shots) {
     const shot = project.manifest.shots.get(id)!;
     const price = priceFor(project, shot.model);
-    const c = price === null ? null : price * shot.seconds;
+    // Every variant is a video the service bills for.
+    const c = price === null ? null : price * shot.seconds * shot.variants;
     cost = cost === null || c === null ? null : cost + c;
+    const variants = shot.variants === 1 ? '' : ` x ${shot.variants} variants`;
     lines.push(
-      `  ${id}: ${shot.model} ${shot.size} ${shot.seconds} s, ${c === null ? 'price unknown' : `$${c.toFixed(2)}`}`,
+      `  ${id}: ${shot.model} ${shot.size} ${shot.seconds} s${variants}, ${c === null ? 'price unknown' : `$${c.toFixed(2)}`}`,
     );
   }
   const total = cost === null ? 'unknown (a model has no price in sora.config.yaml)' : `$${cost.toFixed(2)}`;

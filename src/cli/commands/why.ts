@@ -13,6 +13,7 @@ import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Sha256, ShotId } from '../../core/brand.ts';
 import type { LockEntry } from '../../cache/types.ts';
+import { variantsOf } from '../../cache/types.ts';
 import { Store } from '../../cache/store.ts';
 import type { PlannedShot } from '../../plan/plan-types.ts';
 import { describeReason } from '../../plan/plan-types.ts';
@@ -32,7 +33,7 @@ import {
 const HELP = `Usage: sora-build why SHOT [MANIFEST] [--remote] [--config PATH] [--provider NAME]
 
 Shows which key fields of SHOT changed since the lockfile pinned its video:
-old and new prompt, model, size, seconds, reference image digest, parent output.
+old and new prompt, model, size, seconds, variants, reference image digest, parent output.
 
 Options:
   --remote   ask the provider for the old prompt when it was not recorded locally
@@ -47,7 +48,15 @@ Example (in a project made by \`sora-build init\`):
 /** One changed key field. Values are display strings; `undefined` old text means "not recorded". */
 export interface FieldChange {
   readonly field:
-    'key format' | 'provider family' | 'model' | 'prompt' | 'size' | 'seconds' | 'reference image' | 'parent';
+    | 'key format'
+    | 'provider family'
+    | 'model'
+    | 'prompt'
+    | 'size'
+    | 'seconds'
+    | 'variants'
+    | 'reference image'
+    | 'parent';
   readonly old: string | undefined;
   readonly new: string;
 }
@@ -86,6 +95,11 @@ export function keyChanges(
   if (now.size !== entry.size) changes.push({ field: 'size', old: entry.size, new: now.size });
   if (now.seconds !== entry.seconds)
     changes.push({ field: 'seconds', old: String(entry.seconds), new: String(now.seconds) });
+  // The lockfile pins every variant the job made, so their count is what the entry was built with.
+  const variantsNow = data?.variants ?? shot.variants;
+  const variantsThen = variantsOf(entry).length;
+  if (variantsNow !== variantsThen)
+    changes.push({ field: 'variants', old: String(variantsThen), new: String(variantsNow) });
   if (data !== null && data.reference !== entry.referenceSha256) {
     const where = shot.inputReference === undefined ? '' : ` (${shot.inputReference.displayPath})`;
     changes.push({
