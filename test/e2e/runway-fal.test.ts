@@ -29,6 +29,8 @@ interface Case {
   readonly readsJob: (path: string, id: string) => boolean;
   /** The reason a blocked prompt's failure names. */
   readonly safetyCode: string;
+  /** The create routes of the framed build's two shots, sorted. */
+  readonly routes: readonly string[];
   /** Extra shots only this type's models take (reference images on fal's Veo 3.1). */
   readonly extraShots: string;
 }
@@ -42,6 +44,7 @@ const CASES: readonly Case[] = [
     isCreate: (path) => /^\/v1\/(text|image)_to_video$/.test(path),
     readsJob: (path, id) => path === `/v1/tasks/${id}`,
     safetyCode: 'SAFETY.INPUT.TEXT',
+    routes: ['/v1/image_to_video', '/v1/text_to_video'],
     extraShots: '',
   },
   {
@@ -53,6 +56,7 @@ const CASES: readonly Case[] = [
       /^\/fal\/queue\/fal-ai\/veo3\.1(\/[a-z-]+)?$/.test(path) && !path.includes('/requests'),
     readsJob: (path, id) => path.includes(`/requests/${id}`),
     safetyCode: 'content_policy_violation',
+    routes: ['/fal/queue/fal-ai/veo3.1', '/fal/queue/fal-ai/veo3.1/first-last-frame-to-video'],
     extraShots: '',
   },
 ];
@@ -116,7 +120,9 @@ ${shots}${c.extraShots}`;
 
 const FRAMED_SHOTS = `  opening:
     prompt: A paper boat drifts down a rain gutter.
-    input_reference: refs/first.png
+    frames:
+      - { image: refs/first.png, at: first }
+      - { image: refs/last.png, at: last }
   teaser:
     prompt: A lighthouse beam sweeping through fog.
 `;
@@ -133,6 +139,13 @@ describe.each(CASES)('type: $type', (c) => {
     const creates = project.partner.requestLog().filter((r) => r.method === 'POST' && c.isCreate(r.path));
     // Two shots, one create window per minute: the second create met a 429 and was sent again after it.
     expect(creates.map((r) => r.status)).toEqual([200, 429, 200]);
+    // The framed shot went to the API's first-and-last-frame route, the other to text-to-video.
+    expect(
+      creates
+        .filter((r) => r.status === 200)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(c.routes);
     for (const shot of ['opening', 'teaser']) {
       const info = await checkMp4(join(project.dir, 'out', `${shot}.mp4`));
       expect(info.ok && [info.value.width, info.value.height]).toEqual([1280, 720]);

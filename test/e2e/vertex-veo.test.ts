@@ -124,6 +124,49 @@ describe('sora-build with type: vertex-veo', () => {
     expect(first.stdout + first.stderr + again.stdout + again.stderr).not.toContain(API_KEY);
   });
 
+  it('first and last frames, and reference images, build through the SDK; a new last frame rebuilds only that shot', async () => {
+    const p = await veoProject(
+      [
+        'version: 1',
+        'defaults:',
+        `  model: ${MODEL}`,
+        '  size: 1280x720',
+        'shots:',
+        '  arc:',
+        '    prompt: The lighthouse from dusk to night.',
+        '    seconds: 6',
+        '    frames:',
+        '      - { image: refs/first.png, at: first }',
+        '      - { image: refs/last.png, at: last }',
+        '  styled:',
+        '    prompt: The keeper walks the gallery.',
+        '    seconds: 8',
+        '    reference_images: [refs/keeper.png, refs/lamp.png]',
+        '',
+      ].join('\n'),
+    );
+    await p.write('refs/last.png', makePng(1280, 720, 0x30));
+    await p.write('refs/keeper.png', makePng(640, 360, 0x50));
+    await p.write('refs/lamp.png', makePng(640, 360, 0x70));
+    const first = await build(p);
+    expect(first.stdout + first.stderr).toMatch(/built 2 · fresh 0/);
+    expect(first.code).toBe(0);
+    // The emulator refuses a last frame without a first, references with frames, and references at 4 s or 6 s:
+    // two accepted creates mean both requests carried what the shots asked for, in Vertex's own shape.
+    expect(vertexCalls(p.emulator).filter((c) => c.call === 'create 200')).toHaveLength(2);
+    for (const shot of ['arc', 'styled'])
+      expect(await probeMedia(await readFile(join(p.dir, 'out', `${shot}.mp4`)))).toMatchObject({
+        width: 1280,
+      });
+
+    p.emulator.clearLog();
+    await p.write('refs/last.png', makePng(1280, 720, 0x90));
+    const again = await build(p);
+    expect(again.code).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/built 1 · fresh 1/);
+    expect(vertexCalls(p.emulator).filter((c) => c.call.startsWith('create'))).toHaveLength(1);
+  });
+
   it('waits out a 429 RESOURCE_EXHAUSTED and then builds the shot', async () => {
     const p = await veoProject(
       `${STORYBOARD}  second:\n    prompt: The same lighthouse at night.\n`,

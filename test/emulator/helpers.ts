@@ -72,14 +72,14 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
-/** A valid grey PNG of the given size. */
-export function makePng(width: number, height: number): Buffer {
+/** A valid grey PNG of the given size (and grey level, so two images of one size can differ). */
+export function makePng(width: number, height: number, grey = 0x80): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // greyscale
-  const rows = Buffer.alloc((width + 1) * height, 0x80);
+  const rows = Buffer.alloc((width + 1) * height, grey);
   for (let y = 0; y < height; y++) rows[y * (width + 1)] = 0; // filter byte
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
