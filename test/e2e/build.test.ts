@@ -315,7 +315,8 @@ describe('sora-build build over time', () => {
 
     const rerun = await project.run(['build', '--reporter', 'plain']);
     expect(rerun.code).toBe(0);
-    expect(rerun.stdout).toMatch(/\[(harbor|mug)\] resumed/);
+    // Which shot was created first depends on the quota window and the machine's load: any of them resumes.
+    expect(rerun.stdout).toMatch(/\[(harbor|mug|teaser)\] resumed/);
     expect(paidCreates(project)).toHaveLength(4);
   });
 });
