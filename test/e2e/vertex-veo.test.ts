@@ -8,6 +8,8 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ScaledClock } from '../../src/core/clock.ts';
+import { startEmulator } from '../../src/emulator/server.ts';
 import type { EmulatorHandle } from '../../src/emulator/server.ts';
 import { makePng, probeMedia } from '../emulator/helpers.ts';
 import { API_KEY, makeProject } from './harness.ts';
@@ -168,16 +170,29 @@ describe('sora-build with type: vertex-veo', () => {
   });
 
   it('waits out a 429 RESOURCE_EXHAUSTED and then builds the shot', async () => {
-    const p = await veoProject(
-      `${STORYBOARD}  second:\n    prompt: The same lighthouse at night.\n`,
-      1, // the emulator takes one create a minute (half a real second at this speed)
-    );
-    const result = await build(p);
-    expect(result.code).toBe(0);
-    expect(result.stdout + result.stderr).toMatch(/built 2/);
-    const creates = vertexCalls(p.emulator).filter((c) => c.call.startsWith('create'));
-    expect(creates.map((c) => c.call)).toContain('create 429');
-    expect(creates.filter((c) => c.call === 'create 200')).toHaveLength(2);
+    const p = await veoProject(`${STORYBOARD}  second:\n    prompt: The same lighthouse at night.\n`);
+    // An emulator on the CLI's own scaled clock, speed included, taking one create a minute: the RetryInfo
+    // delay it sends is real time, as Vertex's is, and the CLI scales it back exactly. (The harness's emulator
+    // does not know the CLI's speed, so its waits would be read as 120 times too long.)
+    const [, speed, epoch] = p.clockSpec.split(':').map(Number);
+    const veo = await startEmulator({
+      clock: new ScaledClock({ speed: speed!, epoch: epoch! }),
+      createsPerMinute: 1,
+      renderFps: 1,
+      seed: 14,
+      apiKeys: [API_KEY],
+    });
+    try {
+      await p.write('sora.config.yaml', (await p.read('sora.config.yaml')).replace(p.emulator.url, veo.url));
+      const result = await build(p, { GCE_METADATA_HOST: veo.url.replace(/^http:\/\//, '') });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout + result.stderr).toMatch(/built 2/);
+      const creates = vertexCalls(veo).filter((c) => c.call.startsWith('create'));
+      expect(creates.map((c) => c.call)).toContain('create 429');
+      expect(creates.filter((c) => c.call === 'create 200')).toHaveLength(2);
+    } finally {
+      await veo.close();
+    }
   });
 
   it('without credentials, stops before sending anything', async () => {
