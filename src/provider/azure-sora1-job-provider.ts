@@ -1,5 +1,4 @@
 import type { Clock } from '../core/clock.ts';
-import { clockSpeed } from '../core/clock.ts';
 import { SORA1_FPS, type ProviderFamily } from '../config/capabilities.ts';
 import type { ProviderType } from '../config/types.ts';
 import type {
@@ -15,14 +14,8 @@ import type {
   SubmitOptions,
   VariantOutput,
 } from './job-api.ts';
-import {
-  errorFromNetwork,
-  errorFromResponse,
-  isModerationCode,
-  parseErrorBody,
-  sanitizeCause,
-  type ErrorContext,
-} from './map-provider-error.ts';
+import { isModerationCode } from './map-provider-error.ts';
+import { Sora1Http } from './sora1-http.ts';
 import type { SecretRedactor } from './redact.ts';
 import type { ProviderAuth } from './resolve-auth.ts';
 import { ProviderError } from './types.ts';
@@ -110,14 +103,14 @@ export class AzureSora1JobProvider implements JobProvider {
   readonly type: ProviderType = 'azure-sora1';
   readonly family: ProviderFamily;
   readonly #options: AzureSora1JobProviderOptions;
-  readonly #base: string;
+  readonly #http: Sora1Http;
   #closed: Promise<void> | undefined;
 
   constructor(options: AzureSora1JobProviderOptions) {
     this.name = options.name;
     this.family = options.family ?? 'azure-sora1';
     this.#options = options;
-    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#http = new Sora1Http(options);
   }
 
   async submit(
@@ -126,7 +119,7 @@ export class AzureSora1JobProvider implements JobProvider {
   ): Promise<{ readonly handle: JobHandle; readonly state: JobState }> {
     const { body, headers } = this.#createBody(request);
     // Azure documents no idempotency key for these jobs; a lost response is reconciled through `list`.
-    const response = await this.#send(
+    const response = await this.#http.send(
       'create',
       options.signal,
       'POST',
@@ -137,7 +130,7 @@ export class AzureSora1JobProvider implements JobProvider {
         headers,
       },
     );
-    const job = await this.#json<SoraJob>('create', response, options.signal);
+    const job = await this.#http.json<SoraJob>('create', response, options.signal);
     if (typeof job.id !== 'string' || job.id === '') {
       throw new ProviderError({
         kind: 'server',
@@ -146,7 +139,7 @@ export class AzureSora1JobProvider implements JobProvider {
         delivered: 'yes',
       });
     }
-    const handle = this.#handle(job, this.#deployment(request.model));
+    const handle = this.#handle(job, this.#http.deployment(request.model));
     return { handle, state: toJobState(job, handle) };
   }
 
@@ -168,7 +161,7 @@ export class AzureSora1JobProvider implements JobProvider {
     const gen = encodeURIComponent(generation);
     const path = `/video/generations/${gen}/content/${output.asset}`;
     const query: Record<string, string> = output.asset === 'video' ? { quality: 'high' } : {};
-    const response = await this.#send(`download ${what}`, signal, 'GET', path, query);
+    const response = await this.#http.send(`download ${what}`, signal, 'GET', path, query);
     if (response.body === null) {
       throw new ProviderError({
         kind: 'server',
@@ -191,8 +184,8 @@ export class AzureSora1JobProvider implements JobProvider {
     for (;;) {
       const query: Record<string, string> = { limit: '50' };
       if (after !== undefined) query['after'] = after;
-      const response = await this.#send('list', signal, 'GET', '/video/generations/jobs', query);
-      const page = await this.#json<SoraJobList>('list', response, signal);
+      const response = await this.#http.send('list', signal, 'GET', '/video/generations/jobs', query);
+      const page = await this.#http.json<SoraJobList>('list', response, signal);
       const jobs = page.data ?? [];
       for (const job of jobs) {
         yield {
@@ -212,7 +205,7 @@ export class AzureSora1JobProvider implements JobProvider {
 
   async delete(handle: JobHandle, signal?: AbortSignal): Promise<void> {
     const path = `/video/generations/jobs/${encodeURIComponent(handle.id)}`;
-    const response = await this.#send(`delete ${handle.id}`, signal, 'DELETE', path, {});
+    const response = await this.#http.send(`delete ${handle.id}`, signal, 'DELETE', path, {});
     await response.body?.cancel();
   }
 
@@ -234,7 +227,7 @@ export class AzureSora1JobProvider implements JobProvider {
     const [width, height] = parseSize(this.name, request.size);
     const fields = {
       prompt: request.prompt,
-      model: this.#deployment(request.model),
+      model: this.#http.deployment(request.model),
       width,
       height,
       n_seconds: request.seconds,
@@ -295,88 +288,8 @@ export class AzureSora1JobProvider implements JobProvider {
 
   async #getJob(id: string, signal: AbortSignal | undefined): Promise<SoraJob> {
     const path = `/video/generations/jobs/${encodeURIComponent(id)}`;
-    const response = await this.#send(`retrieve ${id}`, signal, 'GET', path, {});
-    return this.#json<SoraJob>(`retrieve ${id}`, response, signal);
-  }
-
-  /**
-   * One HTTP exchange; a 2xx response is returned with its body unread, anything else is a ProviderError.
-   * Under Entra ID a 401 is repeated once with a fresh token (the server refused without acting).
-   */
-  async #send(
-    operation: string,
-    signal: AbortSignal | undefined,
-    method: string,
-    path: string,
-    query: Record<string, string>,
-    init: { body?: FormData | string; headers?: Record<string, string> } = {},
-  ): Promise<Response> {
-    const url = new URL(this.#base + path);
-    url.searchParams.set('api-version', this.#options.apiVersion ?? 'preview');
-    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-    const { auth } = this.#options;
-    for (let tokenRetry = 0; ; tokenRetry++) {
-      const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
-      if (auth.mode === 'api-key') headers['api-key'] = auth.apiKey;
-      else headers['authorization'] = `Bearer ${await auth.tokens.getToken()}`;
-      const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 120_000);
-      const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method,
-          headers,
-          ...(init.body !== undefined ? { body: init.body } : {}),
-          signal: combined,
-        });
-      } catch (error) {
-        if (signal?.aborted === true) throw signal.reason;
-        throw errorFromNetwork(this.#context(operation, signal), error, timeout.aborted);
-      }
-      if (response.ok) return response;
-      const text = await response.text().catch(() => '');
-      const parsed = parseErrorBody(safeJson(text));
-      const error = errorFromResponse(this.#context(operation, signal), response.status, response.headers, {
-        ...parsed,
-        message: parsed.message ?? (text.trim() === '' ? undefined : text.trim().slice(0, 500)),
-      });
-      if (auth.mode === 'entra' && tokenRetry === 0 && response.status === 401) {
-        auth.tokens.invalidate();
-        continue;
-      }
-      throw error;
-    }
-  }
-
-  async #json<T>(operation: string, response: Response, signal: AbortSignal | undefined): Promise<T> {
-    try {
-      return (await response.json()) as T;
-    } catch (error) {
-      if (signal?.aborted === true) throw signal.reason;
-      // The server answered 2xx (and, for create, started the job) but the body was lost or garbled.
-      throw new ProviderError({
-        kind: 'server',
-        message: this.#options.redactor.redact(`${this.name}: ${operation}: unreadable response body`),
-        status: response.status,
-        delivered: 'yes',
-        cause: sanitizeCause(error, this.#options.redactor),
-      });
-    }
-  }
-
-  #deployment(model: string): string {
-    return Object.hasOwn(this.#options.deployments, model) ? this.#options.deployments[model]! : model;
-  }
-
-  #context(operation: string, signal: AbortSignal | undefined): ErrorContext {
-    return {
-      provider: this.name,
-      operation,
-      redactor: this.#options.redactor,
-      now: this.#options.clock.now(),
-      speed: clockSpeed(this.#options.clock),
-      signal,
-    };
+    const response = await this.#http.send(`retrieve ${id}`, signal, 'GET', path, {});
+    return this.#http.json<SoraJob>(`retrieve ${id}`, response, signal);
   }
 }
 
@@ -492,12 +405,4 @@ function parseSize(provider: string, size: string): [number, number] {
     });
   }
   return [Number(m[1]), Number(m[2])];
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

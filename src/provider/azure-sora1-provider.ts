@@ -1,14 +1,7 @@
 import type { Clock } from '../core/clock.ts';
-import { clockSpeed } from '../core/clock.ts';
 import { asVideoId, type VideoId } from '../core/brand.ts';
 import type { ProviderFamily } from '../config/capabilities.ts';
-import {
-  errorFromNetwork,
-  errorFromResponse,
-  parseErrorBody,
-  sanitizeCause,
-  type ErrorContext,
-} from './map-provider-error.ts';
+import { Sora1Http } from './sora1-http.ts';
 import type { SecretRedactor } from './redact.ts';
 import type { ProviderAuth } from './resolve-auth.ts';
 import {
@@ -85,19 +78,19 @@ export class AzureSora1Provider implements VideoProvider {
   readonly name: string;
   readonly family: ProviderFamily;
   readonly #options: AzureSora1ProviderOptions;
-  readonly #base: string;
+  readonly #http: Sora1Http;
   #closed: Promise<void> | undefined;
 
   constructor(options: AzureSora1ProviderOptions) {
     this.name = options.name;
     this.family = options.family ?? 'azure-sora1';
     this.#options = options;
-    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#http = new Sora1Http(options);
   }
 
   async create(request: CreateRequest, signal?: AbortSignal): Promise<RemoteVideo> {
     const [width, height] = parseSize(this.name, request.size);
-    const model = this.#deployment(request.model);
+    const model = this.#http.deployment(request.model);
     const fields = {
       prompt: request.prompt,
       model,
@@ -121,7 +114,7 @@ export class AzureSora1Provider implements VideoProvider {
       form.append('files', new Blob([ref.bytes], { type: ref.mime }), ref.filename);
       body = form;
     }
-    const response = await this.#send(
+    const response = await this.#http.send(
       'create',
       signal,
       'POST',
@@ -129,7 +122,7 @@ export class AzureSora1Provider implements VideoProvider {
       {},
       { body, headers },
     );
-    return toRemoteVideo(await this.#json<SoraJob>('create', response, signal));
+    return toRemoteVideo(await this.#http.json<SoraJob>('create', response, signal));
   }
 
   remix(parent: VideoId, _prompt: string, _signal?: AbortSignal): Promise<RemoteVideo> {
@@ -161,7 +154,7 @@ export class AzureSora1Provider implements VideoProvider {
 
   async delete(id: VideoId, signal?: AbortSignal): Promise<void> {
     const path = `/video/generations/jobs/${encodeURIComponent(id)}`;
-    const response = await this.#send(`delete ${id}`, signal, 'DELETE', path, {});
+    const response = await this.#http.send(`delete ${id}`, signal, 'DELETE', path, {});
     await response.body?.cancel();
   }
 
@@ -189,7 +182,7 @@ export class AzureSora1Provider implements VideoProvider {
         ? `/video/generations/${gen}/content/video`
         : `/video/generations/${gen}/content/thumbnail`;
     const query: Record<string, string> = variant === 'video' ? { quality: 'high' } : {};
-    const response = await this.#send(`download ${variant} of ${id}`, signal, 'GET', path, query);
+    const response = await this.#http.send(`download ${variant} of ${id}`, signal, 'GET', path, query);
     if (response.body === null) {
       throw new ProviderError({
         kind: 'server',
@@ -228,77 +221,8 @@ export class AzureSora1Provider implements VideoProvider {
     path: string,
     query: Record<string, string>,
   ): Promise<T> {
-    const response = await this.#send(operation, signal, method, path, query);
-    return this.#json<T>(operation, response, signal);
-  }
-
-  /**
-   * One HTTP exchange; a 2xx response is returned with its body unread, anything else is a ProviderError.
-   * Under Entra ID a 401 is repeated once with a fresh token (the server refused without acting).
-   */
-  async #send(
-    operation: string,
-    signal: AbortSignal | undefined,
-    method: string,
-    path: string,
-    query: Record<string, string>,
-    init: { body?: FormData | string; headers?: Record<string, string> } = {},
-  ): Promise<Response> {
-    const url = new URL(this.#base + path);
-    url.searchParams.set('api-version', this.#options.apiVersion ?? 'preview');
-    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-    const { auth } = this.#options;
-    for (let tokenRetry = 0; ; tokenRetry++) {
-      const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
-      if (auth.mode === 'api-key') headers['api-key'] = auth.apiKey;
-      else headers['authorization'] = `Bearer ${await auth.tokens.getToken()}`;
-      const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 120_000);
-      const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method,
-          headers,
-          ...(init.body !== undefined ? { body: init.body } : {}),
-          signal: combined,
-        });
-      } catch (error) {
-        if (signal?.aborted === true) throw signal.reason;
-        throw errorFromNetwork(this.#context(operation, signal), error, timeout.aborted);
-      }
-      if (response.ok) return response;
-      const text = await response.text().catch(() => '');
-      const parsed = parseErrorBody(safeJson(text));
-      const error = errorFromResponse(this.#context(operation, signal), response.status, response.headers, {
-        ...parsed,
-        message: parsed.message ?? (text.trim() === '' ? undefined : text.trim().slice(0, 500)),
-      });
-      if (auth.mode === 'entra' && tokenRetry === 0 && response.status === 401) {
-        auth.tokens.invalidate();
-        continue;
-      }
-      throw error;
-    }
-  }
-
-  async #json<T>(operation: string, response: Response, signal: AbortSignal | undefined): Promise<T> {
-    try {
-      return (await response.json()) as T;
-    } catch (error) {
-      if (signal?.aborted === true) throw signal.reason;
-      // The server answered 2xx (and, for create, started the job) but the body was lost or garbled.
-      throw new ProviderError({
-        kind: 'server',
-        message: this.#options.redactor.redact(`${this.name}: ${operation}: unreadable response body`),
-        status: response.status,
-        delivered: 'yes',
-        cause: sanitizeCause(error, this.#options.redactor),
-      });
-    }
-  }
-
-  #deployment(model: string): string {
-    return Object.hasOwn(this.#options.deployments, model) ? this.#options.deployments[model]! : model;
+    const response = await this.#http.send(operation, signal, method, path, query);
+    return this.#http.json<T>(operation, response, signal);
   }
 
   #unsupported(operation: string, option: string): ProviderError {
@@ -307,17 +231,6 @@ export class AzureSora1Provider implements VideoProvider {
       message: `${this.name}: ${operation}: Azure Sora 1 supports neither remix nor extend; \`${option}\` needs an \`openai\` provider (Sora 2)`,
       delivered: 'no',
     });
-  }
-
-  #context(operation: string, signal: AbortSignal | undefined): ErrorContext {
-    return {
-      provider: this.name,
-      operation,
-      redactor: this.#options.redactor,
-      now: this.#options.clock.now(),
-      speed: clockSpeed(this.#options.clock),
-      signal,
-    };
   }
 }
 
@@ -365,12 +278,4 @@ function parseSize(provider: string, size: string): [number, number] {
     });
   }
   return [Number(m[1]), Number(m[2])];
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
